@@ -1,0 +1,2 @@
+// edgelm command line: run, tokenize, logits.
+int main() { return 0; }

@@ -1,0 +1,45 @@
+#pragma once
+// Matrix-vector and matrix-matrix products of file-format weights with float32 activations.
+// SIMD through Highway with run-time dispatch; every path matches tensor/reference.h.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "tensor/weight_matrix.h"
+
+namespace edgelm {
+
+// y[r] = sum_c W[r][c] * x[c] for every row r. x has w.cols floats, y has w.rows.
+// Rows are split across the pool; each row's sum order is fixed, so results do
+// not depend on the thread count.
+void matvec(const WeightMatrix& w, const float* x, float* y, ThreadPool& pool);
+
+// Y[t][r] = sum_c W[r][c] * X[t][c] for t < n_tokens. X is n_tokens x w.cols,
+// Y is n_tokens x w.rows, both row-major. Each output equals what matvec gives
+// for that token alone (batch-invariant).
+void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
+
+// Dot product of one weight row with x (n elements).
+float dot_row(DType type, const uint8_t* row, const float* x, size_t n);
+
+// Float dot product, used for attention scores.
+float dot_f32(const float* a, const float* b, size_t n);
+
+// y[i] += a * x[i], used for attention-weighted values.
+void axpy_f32(float a, const float* x, float* y, size_t n);
+
+// Writes one row of `type` as floats (embedding lookup).
+void dequantize_row(DType type, const uint8_t* src, float* dst, size_t n);
+
+// Instruction sets. The names are Highway's target names in lower case
+// ("avx3_dl", "avx3", "avx2", "sse4", "ssse3", "emu128", "scalar").
+std::vector<std::string> available_isas();  // best first, those this CPU runs
+std::string active_isa();
+// Restricts dispatch to `name` and the targets below it. Throws Error for an
+// unknown name or one this CPU lacks. "auto" restores the best.
+void set_max_isa(std::string_view name);
+
+}  // namespace edgelm
