@@ -1,0 +1,80 @@
+// edgelm run: generate text from a prompt; only the generated text goes to stdout.
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "engine/generator.h"
+
+namespace edgelm::cli {
+namespace {
+
+struct RunOptions {
+  ModelOptions model;
+  int32_t n_predict = -1;
+  SamplerConfig sampler;
+};
+
+int run(const RunOptions& options) {
+  auto model = load_model(options.model);
+  std::vector<int32_t> prompt = prompt_tokens(options.model, *model);
+  uint32_t n_ctx = context_length(options.model, *model);
+
+  // -n -1 generates until an end-of-generation token or the context is full.
+  int32_t n_predict = options.n_predict;
+  if (n_predict < 0) {
+    if (prompt.size() >= n_ctx) {
+      fail("the prompt has {} tokens but the context holds {}; raise -c or shorten the prompt", prompt.size(), n_ctx);
+    }
+    n_predict = static_cast<int32_t>(n_ctx - prompt.size());
+  }
+
+  ThreadPool pool(options.model.threads);
+  Context context(*model, n_ctx, pool);
+  Sampler sampler(options.sampler);
+  spdlog::info("context {} tokens, {} threads, prompt {} tokens, seed {}", n_ctx, pool.size(), prompt.size(),
+               sampler.seed());
+
+  GenerationStats stats = generate(context, prompt, n_predict, sampler, [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+
+  std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %zu tokens in %.3f s (%.1f tok/s)\n",
+               stats.n_prompt, stats.prefill_seconds, stats.prefill_tokens_per_second(), stats.n_generated,
+               stats.decode_seconds, stats.decode_tokens_per_second());
+  return 0;
+}
+
+}  // namespace
+
+CommandRunner add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "generate text from a prompt");
+  add_model_options(*command, options->model, /*with_prompt=*/true);
+
+  SamplerConfig& s = options->sampler;
+  command->add_option("-n,--n-predict", options->n_predict,
+                      "tokens to generate (default -1: until end of generation or a full context)");
+  command->add_option("--temp", s.temperature, "sampling temperature; 0 is greedy (default 0.8)");
+  command->add_option("--top-k", s.top_k, "keep the k most likely tokens; 0 keeps all (default 40)");
+  command->add_option("--top-p", s.top_p, "keep the smallest set with this total probability; 1 keeps all (default 0.95)");
+  command->add_option("--min-p", s.min_p, "drop tokens below this fraction of the top probability (default 0.05)");
+  command->add_option("--repeat-penalty", s.repeat_penalty, "penalty for recently seen tokens; 1 disables (default 1)");
+  command->add_option("--repeat-last-n", s.repeat_last_n, "how many recent tokens the penalty covers (default 64)");
+  command->add_option("--seed", s.seed, "random seed for sampling (default: random)");
+
+  return [options] {
+    if (options->model.prompt.empty() && options->model.prompt_ids.empty()) {
+      fail("no prompt: give text with -p or token ids with --prompt-ids");
+    }
+    return run(*options);
+  };
+}
+
+}  // namespace edgelm::cli

@@ -1,0 +1,28 @@
+// edgelm tokenize: print the ids the model sees for a prompt, as one JSON array.
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+
+namespace edgelm::cli {
+
+CommandRunner add_tokenize_command(CLI::App& app) {
+  auto options = std::make_shared<ModelOptions>();
+  CLI::App* command = app.add_subcommand("tokenize", "print the prompt's token ids (BOS included) as a JSON array");
+  command->add_option("-m,--model", options->model_path, "GGUF model file")->required();
+  command->add_option("-p,--prompt", options->prompt, "text to tokenize")->required();
+
+  return [options] {
+    auto model = load_model(*options);
+    std::vector<int32_t> ids = prompt_tokens(*options, *model);
+    std::string line = nlohmann::json(ids).dump();
+    std::printf("%s\n", line.c_str());
+    return 0;
+  };
+}
+
+}  // namespace edgelm::cli

@@ -1,0 +1,17 @@
+#pragma once
+// The edgelm subcommands. Each registers its options on the app and returns
+// the function that runs it once the command line is parsed.
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace edgelm::cli {
+
+using CommandRunner = std::function<int()>;
+
+CommandRunner add_run_command(CLI::App& app);
+CommandRunner add_tokenize_command(CLI::App& app);
+CommandRunner add_logits_command(CLI::App& app);
+
+}  // namespace edgelm::cli

@@ -1,0 +1,72 @@
+#include "cli/options.h"
+
+#include <charconv>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "kernels/matvec.h"
+
+namespace edgelm::cli {
+
+void add_model_options(CLI::App& command, ModelOptions& options, bool with_prompt) {
+  command.add_option("-m,--model", options.model_path, "GGUF model file")->required();
+  if (with_prompt) {
+    auto* text = command.add_option("-p,--prompt", options.prompt, "prompt text (BOS added, special tokens parsed)");
+    auto* ids = command.add_option("--prompt-ids", options.prompt_ids,
+                                   "prompt as comma-separated token ids, used as given (no BOS added)");
+    text->excludes(ids);
+    ids->excludes(text);
+  }
+  command.add_option("-t,--threads", options.threads, "threads (default: one per online CPU)");
+  command.add_option("-c,--ctx-size", options.n_ctx, "context length in tokens (default: the model's trained length)")
+      ->check(CLI::NonNegativeNumber);
+  command.add_option("--isa", options.isa,
+                     "highest SIMD instruction set to use: auto, avx3_dl, avx3, avx2, sse4, ... (default auto)");
+}
+
+std::unique_ptr<Model> load_model(const ModelOptions& options) {
+  set_max_isa(options.isa);
+  auto model = Model::load(options.model_path);
+  const HParams& hp = model->hparams();
+  spdlog::info("loaded {}: {} layers, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
+               options.model_path, hp.arch_name, hp.n_layer, hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,
+               hp.n_ctx_train);
+  spdlog::info("kernels: {}", active_isa());
+  return model;
+}
+
+std::vector<int32_t> prompt_tokens(const ModelOptions& options, const Model& model) {
+  if (options.prompt_ids.empty()) {
+    return model.tokenizer().encode(options.prompt, /*add_bos=*/true, /*parse_special=*/true);
+  }
+
+  std::vector<int32_t> ids;
+  std::string_view rest = options.prompt_ids;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+
+    int32_t id = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (ec != std::errc() || end != item.data() + item.size()) {
+      fail("--prompt-ids: '{}' is not a token id; give comma-separated integers such as 2,651,6996", item);
+    }
+    if (id < 0 || static_cast<size_t>(id) >= model.tokenizer().n_vocab()) {
+      fail("--prompt-ids: token id {} is outside the vocabulary of {} tokens", id, model.tokenizer().n_vocab());
+    }
+    ids.push_back(id);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  if (ids.empty()) fail("--prompt-ids is empty; give comma-separated token ids");
+  return ids;
+}
+
+uint32_t context_length(const ModelOptions& options, const Model& model) {
+  if (options.n_ctx == 0) return model.hparams().n_ctx_train;
+  if (options.n_ctx > (int64_t{1} << 24)) fail("-c {} is larger than the supported maximum of {}", options.n_ctx, 1 << 24);
+  return static_cast<uint32_t>(options.n_ctx);
+}
+
+}  // namespace edgelm::cli

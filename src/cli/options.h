@@ -1,0 +1,35 @@
+#pragma once
+// Options shared by the subcommands that load a model, and helpers to apply them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "model/model.h"
+
+namespace edgelm::cli {
+
+struct ModelOptions {
+  std::string model_path;
+  std::string prompt;
+  std::string prompt_ids;  // "1,2,3": used as given, no BOS added
+  uint32_t threads = 0;    // 0: one per online CPU
+  int64_t n_ctx = 0;       // 0: the model's trained context
+  std::string isa = "auto";
+};
+
+// Adds -m, -p, --prompt-ids, -t, -c and --isa to a subcommand.
+void add_model_options(CLI::App& command, ModelOptions& options, bool with_prompt);
+
+// Applies --isa and loads the model, logging what was loaded.
+std::unique_ptr<Model> load_model(const ModelOptions& options);
+
+// The prompt as ids: --prompt-ids verbatim, or -p tokenized with BOS and special tokens.
+std::vector<int32_t> prompt_tokens(const ModelOptions& options, const Model& model);
+
+// -c resolved against the model: 0 means the trained context.
+uint32_t context_length(const ModelOptions& options, const Model& model);
+
+}  // namespace edgelm::cli

@@ -1,0 +1,97 @@
+// The decoder forward pass of one chunk of tokens, written as the model's equations.
+
+#include <cmath>
+
+#include "kernels/matvec.h"
+#include "kernels/ops.h"
+#include "model/context.h"
+
+namespace edgelm {
+
+void Context::forward_chunk(const int32_t* tokens, size_t n, size_t first_logit_row, float* logits) {
+  const size_t d = hp_.n_embd;
+  const uint32_t pos0 = n_past_;
+  float* x = x_.data();
+  float* xn = xn_.data();
+
+  // Token embeddings, scaled by sqrt(d_model) for Gemma.
+  float embd_scale = hp_.scale_embeddings ? std::sqrt(static_cast<float>(d)) : 1.0f;
+  for (size_t t = 0; t < n; ++t) {
+    dequantize_row(w_.token_embd.type, w_.token_embd.row(tokens[t]), x + t * d, d);
+    if (hp_.scale_embeddings) {
+      for (size_t i = 0; i < d; ++i) x[t * d + i] *= embd_scale;
+    }
+  }
+
+  // RoPE angles depend only on the position, so every head and layer shares them.
+  const size_t half_rot = hp_.n_rot / 2;
+  const float* freq_factors = w_.rope_freq_factors.empty() ? nullptr : w_.rope_freq_factors.data();
+  for (size_t t = 0; t < n; ++t) {
+    rope_angles(hp_.n_rot, pos0 + static_cast<uint32_t>(t), hp_.rope_base, freq_factors,
+                rope_cos_.data() + t * half_rot, rope_sin_.data() + t * half_rot);
+  }
+
+  for (uint32_t il = 0; il < hp_.n_layer; ++il) {
+    const LayerWeights& lw = w_.layers[il];
+
+    // Attention block: xn = RMSNorm(x); q, k, v = projections; RoPE on q and k.
+    for (size_t t = 0; t < n; ++t) rms_norm(x + t * d, lw.attn_norm.data(), hp_.rms_eps, xn + t * d, d);
+    matmul(lw.wq, xn, n, q_.data(), pool_);
+    matmul(lw.wk, xn, n, k_.data(), pool_);
+    matmul(lw.wv, xn, n, v_.data(), pool_);
+
+    bool halves = hp_.rope_style == RopeStyle::kHalves;
+    for (size_t t = 0; t < n; ++t) {
+      const float* cos = rope_cos_.data() + t * half_rot;
+      const float* sin = rope_sin_.data() + t * half_rot;
+      for (uint32_t h = 0; h < hp_.n_head; ++h) {
+        rope_rotate(q_.data() + t * hp_.q_dim() + h * hp_.head_dim, hp_.n_rot, halves, cos, sin);
+      }
+      for (uint32_t h = 0; h < hp_.n_head_kv; ++h) {
+        rope_rotate(k_.data() + t * hp_.k_dim() + h * hp_.head_dim, hp_.n_rot, halves, cos, sin);
+      }
+    }
+
+    // softmax(softcap(q·k * scale)) · v over the cache and this chunk, then the output projection.
+    attention(il, n, pos0);
+    store_kv(il, n, pos0);
+    matmul(lw.wo, attn_out_.data(), n, proj_.data(), pool_);
+
+    // Gemma normalizes the attention output before the residual add.
+    if (hp_.post_norms) {
+      for (size_t t = 0; t < n; ++t) {
+        rms_norm(proj_.data() + t * d, lw.post_attn_norm.data(), hp_.rms_eps, proj_.data() + t * d, d);
+      }
+    }
+    add_in_place(x, proj_.data(), n * d);
+
+    // Feed-forward block: down(act(gate(xn)) * up(xn)).
+    for (size_t t = 0; t < n; ++t) rms_norm(x + t * d, lw.ffn_norm.data(), hp_.rms_eps, xn + t * d, d);
+    matmul(lw.w_gate, xn, n, gate_.data(), pool_);
+    matmul(lw.w_up, xn, n, up_.data(), pool_);
+    if (hp_.activation == FfnActivation::kGeluTanh) {
+      gelu_tanh_mul(gate_.data(), up_.data(), n * hp_.n_ff);
+    } else {
+      silu_mul(gate_.data(), up_.data(), n * hp_.n_ff);
+    }
+    matmul(lw.w_down, gate_.data(), n, proj_.data(), pool_);
+
+    if (hp_.post_norms) {
+      for (size_t t = 0; t < n; ++t) {
+        rms_norm(proj_.data() + t * d, lw.post_ffn_norm.data(), hp_.rms_eps, proj_.data() + t * d, d);
+      }
+    }
+    add_in_place(x, proj_.data(), n * d);
+  }
+
+  // Final norm and output head, only for the rows whose logits are wanted.
+  size_t n_out = n - first_logit_row;
+  if (n_out == 0) return;
+  for (size_t t = first_logit_row; t < n; ++t) {
+    rms_norm(x + t * d, w_.output_norm.data(), hp_.rms_eps, xn + (t - first_logit_row) * d, d);
+  }
+  matmul(w_.output, xn, n_out, logits, pool_);
+  if (hp_.final_softcap > 0.0f) soft_cap(logits, n_out * hp_.n_vocab, hp_.final_softcap);
+}
+
+}  // namespace edgelm
