@@ -21,14 +21,16 @@ void add_model_options(CLI::App& command, ModelOptions& options, bool with_promp
   command.add_option("-c,--ctx-size", options.n_ctx, "context length in tokens (default: the model's trained length)")
       ->check(CLI::NonNegativeNumber);
   command.add_option("--isa", options.isa,
-                     "highest SIMD instruction set to use: auto, avx3_dl, avx3, avx2, sse4, ... (default auto)");
+                     "highest SIMD instruction set to use: auto, avx3, avx2, sse4, ssse3, scalar (default: EDGELM_ISA or auto)");
 }
 
 std::unique_ptr<Model> load_model(const ModelOptions& options) {
-  set_max_isa(options.isa);
+  // --isa wins over EDGELM_ISA, which init_isa applies.
+  init_isa();
+  if (!options.isa.empty()) set_max_isa(options.isa);
   auto model = Model::load(options.model_path);
   const HParams& hp = model->hparams();
-  spdlog::info("loaded {}: {} layers, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
+  spdlog::info("loaded {}: {}, {} layers, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
                options.model_path, hp.arch_name, hp.n_layer, hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,
                hp.n_ctx_train);
   spdlog::info("kernels: {}", active_isa());

@@ -17,7 +17,7 @@ struct ModelOptions {
   std::string prompt_ids;  // "1,2,3": used as given, no BOS added
   uint32_t threads = 0;    // 0: one per online CPU
   int64_t n_ctx = 0;       // 0: the model's trained context
-  std::string isa = "auto";
+  std::string isa;  // empty: EDGELM_ISA if set, else the best the CPU has
 };
 
 // Adds -m, -p, --prompt-ids, -t, -c and --isa to a subcommand.

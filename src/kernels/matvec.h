@@ -35,11 +35,19 @@ void axpy_f32(float a, const float* x, float* y, size_t n);
 void dequantize_row(DType type, const uint8_t* src, float* dst, size_t n);
 
 // Instruction sets. The names are Highway's target names in lower case
-// ("avx3_dl", "avx3", "avx2", "sse4", "ssse3", "emu128", "scalar").
+// ("avx3", "avx2", "sse4", "ssse3", "scalar" on x86 builds).
 std::vector<std::string> available_isas();  // best first, those this CPU runs
 std::string active_isa();
 // Restricts dispatch to `name` and the targets below it. Throws Error for an
 // unknown name or one this CPU lacks. "auto" restores the best.
 void set_max_isa(std::string_view name);
+
+// Reads the environment variable EDGELM_ISA on the first call and applies it
+// like set_max_isa; later calls do nothing. Every function above calls it
+// first, and Highway kernels elsewhere call it before their first dispatch so
+// that they run on the same target. Throws Error for a name this CPU lacks.
+// NOTE: set_max_isa changes Highway's process-wide target choice, so call it
+// while no kernel runs on another thread.
+void init_isa();
 
 }  // namespace edgelm

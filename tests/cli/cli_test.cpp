@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "gguf/gguf_builder.h"
 #include "support/expected_output.h"
 #include "support/run_command.h"
 
@@ -63,9 +65,44 @@ TEST(Cli, RunPromptIdsMatchesLlamaCppGreedy) {
   EXPECT_EQ(pos, expected.prompt_ids.size());
 }
 
+// Errors are one "error: ..." line on stderr and nothing on stdout.
+void expect_one_error_line(const testing::CommandResult& r) {
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Cli, UnsupportedArchitectureIsRejected) {
+  testing::GgufBuilder b;
+  b.kv_string("general.architecture", "mamba");
+  std::vector<uint8_t> bytes = b.build();
+  std::string path = ::testing::TempDir() + "mamba.gguf";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+
+  auto r = run_edgelm("run -m " + shell_quote(path) + " -p hi");
+  expect_one_error_line(r);
+  EXPECT_NE(r.err.find("'mamba'"), std::string::npos) << r.err;
+  std::remove(path.c_str());
+}
+
+TEST(Cli, TruncatedFileIsRejected) {
+  std::string source = fixtures_dir() + "/stories260K.gguf";
+  std::ifstream in(source, std::ios::binary);
+  std::vector<char> head(600000);
+  in.read(head.data(), head.size());
+  std::string path = ::testing::TempDir() + "truncated.gguf";
+  std::ofstream(path, std::ios::binary).write(head.data(), in.gcount());
+
+  auto r = run_edgelm("run -m " + shell_quote(path) + " -p hi");
+  expect_one_error_line(r);
+  EXPECT_NE(r.err.find("truncated.gguf"), std::string::npos) << r.err;
+  std::remove(path.c_str());
+}
+
 TEST(Cli, MissingFileIsOneClearError) {
   auto r = run_edgelm("run -m /nonexistent/model.gguf -p hi");
-  EXPECT_NE(r.exit_code, 0);
+  expect_one_error_line(r);
   EXPECT_NE(r.err.find("/nonexistent/model.gguf"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
 }
@@ -74,14 +111,14 @@ TEST(Cli, NonGgufFileIsRejected) {
   std::string path = ::testing::TempDir() + "not_a_model.gguf";
   std::ofstream(path) << "this is plain text, not a model file\n";
   auto r = run_edgelm("run -m " + shell_quote(path) + " -p hi");
-  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r);
   EXPECT_NE(r.err.find("GGUF"), std::string::npos) << r.err;
   std::remove(path.c_str());
 }
 
 TEST(Cli, UnsupportedTensorTypeNamesTensor) {
   auto r = run_edgelm("run -m " + fixture("tiny-gemma2-q4_k_m.gguf") + " -p hi -n 1");
-  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r);
   EXPECT_NE(r.err.find("q4_k"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("tensor '"), std::string::npos) << r.err;
 }
@@ -97,6 +134,18 @@ TEST(Cli, PromptIdsOutOfVocabularyFails) {
   auto r = run_edgelm("run -m " + demo_model() + " --prompt-ids 2,99999 -n 1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("99999"), std::string::npos) << r.err;
+}
+
+TEST(Cli, IsaEnvironmentVariableApplies) {
+  auto r = run_edgelm("run -m " + demo_model() + " -p hi -n 2 --temp 0", "EDGELM_ISA=sse4");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("kernels: sse4"), std::string::npos) << r.err;
+}
+
+TEST(Cli, IsaOptionOverridesEnvironment) {
+  auto r = run_edgelm("run -m " + demo_model() + " -p hi -n 2 --temp 0 --isa scalar", "EDGELM_ISA=sse4");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("kernels: scalar"), std::string::npos) << r.err;
 }
 
 TEST(Cli, SeededSamplingIsReproducible) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "kernels/matvec.h"
 #include "model/context.h"
 #include "model/model.h"
 #include "support/expected_output.h"
@@ -155,6 +156,32 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureTest, ::testing::ValuesIn(all_cases())
                            }
                            return name;
                          });
+
+}  // namespace
+}  // namespace edgelm
+
+namespace edgelm {
+namespace {
+
+// The whole model on every instruction set this CPU has, against float64.
+TEST(FixtureIsa, EveryIsaMatchesFloat64) {
+  auto expected = testing::load_expected("tiny-gemma2-f32__long-window");
+  const Model& model = cached_model(expected.model);
+  const size_t n_vocab = model.hparams().n_vocab;
+  std::vector<int32_t> path = expected.path();
+
+  for (const std::string& isa : available_isas()) {
+    set_max_isa(isa);
+    Context context(model, 2048, test_pool());
+    const float* logits = context.eval(path.data(), path.size(), LogitsMode::kAll);
+    for (size_t i = 0; i < path.size(); ++i) {
+      for (auto [id, value] : expected.exact_path_top[i]) {
+        ASSERT_NEAR(logits[i * n_vocab + id], value, 1e-3f) << isa << " row " << i << " token " << id;
+      }
+    }
+  }
+  set_max_isa("auto");
+}
 
 }  // namespace
 }  // namespace edgelm

@@ -18,11 +18,12 @@ struct CommandResult {
 };
 
 // Runs `edgelm <args>` through the shell; args are shell-quoted by the caller.
-inline CommandResult run_edgelm(const std::string& args) {
+// `environment` is prepended as shell assignments, such as "EDGELM_ISA=avx2".
+inline CommandResult run_edgelm(const std::string& args, const std::string& environment = "") {
   static int counter = 0;
   std::string err_path = ::testing::TempDir() + "edgelm_stderr_" + std::to_string(::getpid()) + "_" +
                          std::to_string(counter++) + ".txt";
-  std::string command = std::string(EDGELM_BINARY) + " " + args + " 2>" + err_path;
+  std::string command = environment + " " + std::string(EDGELM_BINARY) + " " + args + " 2>" + err_path;
 
   CommandResult result;
   FILE* pipe = ::popen(command.c_str(), "r");

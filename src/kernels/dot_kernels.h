@@ -1,0 +1,26 @@
+#pragma once
+// Entry points into the Highway kernels of dot_kernels.cpp. They dispatch to
+// the chosen SIMD target without validating their arguments, because the
+// public functions of matvec.h check types and sizes first.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/weight_matrix.h"
+
+namespace edgelm::kernels {
+
+// Y[t][r] = dot(W row r, X[t]) for rows [row_begin, row_end) and all tokens.
+// Y is n_tokens x w.rows. Every output has the sum order of dot_row.
+void matmul_rows(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, size_t row_begin,
+                 size_t row_end);
+
+float dot_row(DType type, const uint8_t* row, const float* x, size_t n);
+float dot_f32(const float* a, const float* b, size_t n);
+void axpy_f32(float a, const float* x, float* y, size_t n);
+void dequantize_row(DType type, const uint8_t* src, float* dst, size_t n);
+
+// The HWY_* bit of the target the dispatch currently calls.
+int64_t dispatched_target();
+
+}  // namespace edgelm::kernels

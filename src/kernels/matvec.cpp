@@ -1,0 +1,87 @@
+// Argument checks and row splitting for the kernels of dot_kernels.cpp.
+
+#include "kernels/matvec.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "kernels/dot_kernels.h"
+#include "tensor/reference.h"
+
+namespace edgelm {
+namespace {
+
+// Rows per parallel task. 16 float outputs fill one 64-byte cache line, so
+// threads seldom write to the same line of y.
+constexpr size_t kRowsPerChunk = 16;
+
+void check_row(DType type, size_t n) {
+  if (!dtype_supported(type)) {
+    fail("tensor type {} is not supported by the kernels (supported: f32, f16, bf16, q8_0)",
+         dtype_name(type));
+  }
+  const uint32_t block = dtype_info(type).block_size;
+  if (n % block != 0) {
+    fail("row length {} is not a multiple of the {} block size {}", n, dtype_name(type), block);
+  }
+}
+
+void check_matrix(const WeightMatrix& w) {
+  check_row(w.type, w.cols);
+  const size_t bytes = row_bytes(w.type, w.cols);
+  if (w.rows > 1 && w.row_stride < bytes) {
+    fail("weight row stride {} is smaller than a row of {} {} values ({} bytes)", w.row_stride, w.cols,
+         dtype_name(w.type), bytes);
+  }
+  if (w.data == nullptr && w.rows > 0 && bytes > 0) fail("weight matrix has no data");
+}
+
+}  // namespace
+
+void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+  init_isa();
+  check_matrix(w);
+  if (w.rows == 0 || n_tokens == 0) return;
+
+  // The lambda captures one pointer, so std::function stores it without allocating.
+  struct Job {
+    const WeightMatrix& w;
+    const float* x;
+    size_t n_tokens;
+    float* y;
+  };
+  const Job job{w, x, n_tokens, y};
+
+  const size_t n_chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  pool.parallel_for(n_chunks, [&job](size_t begin, size_t end) {
+    const size_t row_begin = begin * kRowsPerChunk;
+    const size_t row_end = std::min(end * kRowsPerChunk, job.w.rows);
+    kernels::matmul_rows(job.w, job.x, job.n_tokens, job.y, row_begin, row_end);
+  });
+}
+
+void matvec(const WeightMatrix& w, const float* x, float* y, ThreadPool& pool) { matmul(w, x, 1, y, pool); }
+
+float dot_row(DType type, const uint8_t* row, const float* x, size_t n) {
+  init_isa();
+  check_row(type, n);
+  return kernels::dot_row(type, row, x, n);
+}
+
+float dot_f32(const float* a, const float* b, size_t n) {
+  init_isa();
+  return kernels::dot_f32(a, b, n);
+}
+
+void axpy_f32(float a, const float* x, float* y, size_t n) {
+  init_isa();
+  kernels::axpy_f32(a, x, y, n);
+}
+
+void dequantize_row(DType type, const uint8_t* src, float* dst, size_t n) {
+  init_isa();
+  check_row(type, n);
+  kernels::dequantize_row(type, src, dst, n);
+}
+
+}  // namespace edgelm
