@@ -32,6 +32,10 @@ enum class GgufType : uint32_t {
   FLOAT64 = 12,
 };
 
+// Name of a metadata value type as the GGUF format spells it ("uint32",
+// "string", ...), or "unknown" for an id outside the format.
+std::string_view gguf_type_name(GgufType type);
+
 struct GgufValue;
 
 // An array value: the element type and the elements (arrays may nest).
