@@ -9,10 +9,11 @@
 namespace edgelm {
 namespace {
 
-// Counts the leading generated ids equal to llama.cpp's, for every fixture.
-// llama.cpp's batched and one-token paths differ by about 1e-2, so on near-ties
-// a correct engine may part ways; the test asserts the count only where
-// llama.cpp's margins are clear (the F32 model on its own prompts).
+// Counts the continuations identical to llama.cpp's for every fixture.
+// llama.cpp's batched and one-token paths differ by about 1e-2, so at a
+// near-tie a correct engine may part ways with it. The F32 model's margins are
+// clear on these prompts, so all of its continuations must match; across all
+// files at least three in four must.
 TEST(Greedy, ContinuationsMatchLlamaCpp) {
   const std::vector<std::string> files = {"tiny-gemma2-f32", "tiny-gemma2-bf16", "tiny-gemma2-q8_0", "tiny-gemma2-hot-f32"};
   const std::vector<std::string> prompts = {"chat-turn", "digits-unicode", "life", "long-window", "whitespace"};
@@ -40,6 +41,7 @@ TEST(Greedy, ContinuationsMatchLlamaCpp) {
       if (!reference.empty() && model->tokenizer().is_end_of_generation(reference.back())) reference.pop_back();
 
       bool same = stats.tokens == reference;
+      if (file == "tiny-gemma2-f32") EXPECT_TRUE(same) << prompt;
       identical += same ? 1 : 0;
       ++total;
       if (same) EXPECT_EQ(text, expected.greedy_text) << file << " " << prompt;
@@ -48,7 +50,7 @@ TEST(Greedy, ContinuationsMatchLlamaCpp) {
   }
   std::printf("[greedy] %d of %d continuations identical to llama.cpp\n", identical, total);
   RecordProperty("identical", identical);
-  EXPECT_GE(identical, total / 2);
+  EXPECT_GE(identical, total * 3 / 4);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Compares edgelm's logits with llama.cpp's answers and with a float64
-// reference on every fixture model, teacher-forced along llama.cpp's path.
+// Compares edgelm's logits with llama.cpp's and with a float64 reference on
+// every fixture model, teacher-forced along llama.cpp's path.
 
 #include <gtest/gtest.h>
 
@@ -125,8 +125,8 @@ TEST_P(FixtureTest, LogitsMatchFloat64Reference) {
   RecordProperty("max_error", std::to_string(max_error));
 }
 
-// One token at a time through the KV cache gives the batched answer; the
-// long prompt crosses the sliding window of the tiny Gemma 2 several times.
+// Decoding one token at a time through the KV cache gives the batched logits.
+// The long prompt crosses the tiny Gemma 2's sliding window several times.
 TEST_P(FixtureTest, DecodeMatchesBatch) {
   std::vector<float> batched = batched_logits(/*max_batch=*/64);
   std::vector<int32_t> path = expected_.path();
@@ -140,7 +140,7 @@ TEST_P(FixtureTest, DecodeMatchesBatch) {
   }
 }
 
-// Chunk boundaries must not change the answer either.
+// Chunk boundaries must not change the logits either.
 TEST_P(FixtureTest, ChunkSizeDoesNotMatter) {
   std::vector<float> whole = batched_logits(/*max_batch=*/512);
   std::vector<float> chunked = batched_logits(/*max_batch=*/7);
