@@ -20,6 +20,8 @@ struct LogitsOptions {
 };
 
 int print_logits(const LogitsOptions& options) {
+  if (options.top < 1) fail("--top {} is invalid; give the number of logits to list per position, 1 or more", options.top);
+  uint32_t threads = thread_count(options.model);
   auto model = load_model(options.model);
   std::vector<int32_t> prompt = prompt_tokens(options.model, *model);
   uint32_t n_ctx = options.model.n_ctx > 0 ? context_length(options.model, *model)
@@ -27,7 +29,7 @@ int print_logits(const LogitsOptions& options) {
                                                                 std::max<uint32_t>(prompt.size(), 1));
   if (prompt.size() > n_ctx) fail("the prompt has {} tokens but the context holds {}; raise -c", prompt.size(), n_ctx);
 
-  ThreadPool pool(options.model.threads);
+  ThreadPool pool(threads);
   Context context(*model, n_ctx, pool);
   const float* logits = context.eval(prompt.data(), prompt.size(), LogitsMode::kAll);
 
@@ -56,10 +58,10 @@ CommandRunner add_logits_command(CLI::App& app) {
   auto options = std::make_shared<LogitsOptions>();
   CLI::App* command = app.add_subcommand("logits", "print the highest logits at every prompt position as JSON lines");
   add_model_options(*command, options->model, /*with_prompt=*/true);
-  command->add_option("--top", options->top, "logits to list per position (default 8)")->check(CLI::PositiveNumber);
+  command->add_option("--top", options->top, "logits to list per position (default 8)");
 
-  return [options] {
-    if (options->model.prompt.empty() && options->model.prompt_ids.empty()) {
+  return [options, command] {
+    if (command->count("--prompt") == 0 && options->model.prompt_ids.empty()) {
       fail("no prompt: give text with -p or token ids with --prompt-ids");
     }
     return print_logits(*options);

@@ -14,10 +14,19 @@ namespace {
 struct RunOptions {
   ModelOptions model;
   int32_t n_predict = -1;
+  int64_t seed = -1;  // -1: random
   SamplerConfig sampler;
 };
 
-int run(const RunOptions& options) {
+int run(RunOptions options) {
+  if (options.n_predict < -1) {
+    fail("-n {} is invalid; give a number of tokens, or -1 to generate until the end of generation", options.n_predict);
+  }
+  if (options.seed < -1) fail("--seed {} is invalid; give 0 or more, or -1 for a random seed", options.seed);
+  options.sampler.seed = options.seed == -1 ? 0xFFFFFFFFu : static_cast<uint64_t>(options.seed);
+  Sampler sampler(options.sampler);
+  uint32_t threads = thread_count(options.model);
+
   auto model = load_model(options.model);
   std::vector<int32_t> prompt = prompt_tokens(options.model, *model);
   uint32_t n_ctx = context_length(options.model, *model);
@@ -31,19 +40,20 @@ int run(const RunOptions& options) {
     n_predict = static_cast<int32_t>(n_ctx - prompt.size());
   }
 
-  ThreadPool pool(options.model.threads);
+  ThreadPool pool(threads);
   Context context(*model, n_ctx, pool);
-  Sampler sampler(options.sampler);
   spdlog::info("context {} tokens, {} threads, prompt {} tokens, seed {}", n_ctx, pool.size(), prompt.size(),
                sampler.seed());
 
-  GenerationStats stats = generate(context, prompt, n_predict, sampler, [](std::string_view text) {
+  bool ends_with_newline = true;
+  GenerationStats stats = generate(context, prompt, n_predict, sampler, [&](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
+    ends_with_newline = text.back() == '\n';
     return true;
   });
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  // End the output with a newline, so a shell prompt does not follow the text on its line.
+  if (!ends_with_newline) std::fputc('\n', stdout);
 
   std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %zu tokens in %.3f s (%.1f tok/s)\n",
                stats.n_prompt, stats.prefill_seconds, stats.prefill_tokens_per_second(), stats.n_generated,
@@ -67,10 +77,10 @@ CommandRunner add_run_command(CLI::App& app) {
   command->add_option("--min-p", s.min_p, "drop tokens below this fraction of the top probability (default 0.05)");
   command->add_option("--repeat-penalty", s.repeat_penalty, "penalty for recently seen tokens; 1 disables (default 1)");
   command->add_option("--repeat-last-n", s.repeat_last_n, "how many recent tokens the penalty covers (default 64)");
-  command->add_option("--seed", s.seed, "random seed for sampling (default: random)");
+  command->add_option("--seed", options->seed, "random seed for sampling; -1 picks one and logs it (default -1)");
 
-  return [options] {
-    if (options->model.prompt.empty() && options->model.prompt_ids.empty()) {
+  return [options, command] {
+    if (command->count("--prompt") == 0 && options->model.prompt_ids.empty()) {
       fail("no prompt: give text with -p or token ids with --prompt-ids");
     }
     return run(*options);

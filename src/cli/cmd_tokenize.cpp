@@ -7,6 +7,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "gguf/gguf_file.h"
+#include "tokenizer/tokenizer.h"
 
 namespace edgelm::cli {
 
@@ -17,8 +19,10 @@ CommandRunner add_tokenize_command(CLI::App& app) {
   command->add_option("-p,--prompt", options->prompt, "text to tokenize")->required();
 
   return [options] {
-    auto model = load_model(*options);
-    std::vector<int32_t> ids = prompt_tokens(*options, *model);
+    // Only the vocabulary is read, so files whose weight types edgelm cannot run still tokenize.
+    auto file = GgufFile::open(options->model_path);
+    auto tokenizer = Tokenizer::from_gguf(*file);
+    std::vector<int32_t> ids = tokenizer->encode(options->prompt, /*add_bos=*/true, /*parse_special=*/true);
     std::string line = nlohmann::json(ids).dump();
     std::printf("%s\n", line.c_str());
     return 0;

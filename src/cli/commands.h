@@ -13,5 +13,6 @@ using CommandRunner = std::function<int()>;
 CommandRunner add_run_command(CLI::App& app);
 CommandRunner add_tokenize_command(CLI::App& app);
 CommandRunner add_logits_command(CLI::App& app);
+CommandRunner add_quantize_command(CLI::App& app);
 
 }  // namespace edgelm::cli

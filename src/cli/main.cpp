@@ -1,6 +1,8 @@
 // edgelm: run Gemma 2 and Llama GGUF models on the CPU.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <string>
@@ -11,27 +13,63 @@
 #include "core/error.h"
 #include "core/log.h"
 
+namespace {
+
+constexpr const char* kVersion = "edgelm 0.1.0";
+
+// Prints a command-line mistake as one error line, as every other error is.
+int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  std::string message = e.what();
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && argc >= 2 && argv[1][0] != '-' &&
+      message.find("subcommand") != std::string::npos) {
+    message = fmt::format("unknown command '{}'", argv[1]);
+  }
+  std::string commands;
+  for (const CLI::App* sub : app.get_subcommands({})) commands += (commands.empty() ? "" : ", ") + sub->get_name();
+  std::fprintf(stderr, "error: %s (commands: %s; see 'edgelm COMMAND --help')\n", message.c_str(), commands.c_str());
+  return 1;
+}
+
+// Fails when stdout could not be written completely, for example on a full disk.
+int check_stdout() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "error: writing to standard output failed: %s\n", std::strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"edgelm: run Gemma 2 and Llama models from GGUF files"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options such as --log-level may follow the command
+  app.set_version_flag("--version", kVersion);
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off (default info)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-level", log_level,
+                 "stderr log level: debug, info, warn, error, off (default info); "
+                 "the speed line of 'run' is printed at every level")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
 
   std::map<std::string, edgelm::cli::CommandRunner> commands;
   commands["run"] = edgelm::cli::add_run_command(app);
   commands["tokenize"] = edgelm::cli::add_tokenize_command(app);
   commands["logits"] = edgelm::cli::add_logits_command(app);
+  commands["quantize"] = edgelm::cli::add_quantize_command(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version requests exit 0 through CLI11; mistakes become one error line.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return report_parse_error(app, e, argc, argv);
   }
 
   edgelm::init_logging(log_level);
+  int status = 0;
   try {
-    for (auto* sub : app.get_subcommands()) return commands.at(sub->get_name())();
+    for (auto* sub : app.get_subcommands()) status = commands.at(sub->get_name())();
   } catch (const edgelm::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
@@ -39,5 +77,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: internal failure: %s\n", e.what());
     return 2;
   }
-  return 0;
+  return status != 0 ? status : check_stdout();
 }

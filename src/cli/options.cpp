@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "core/log.h"
 #include "kernels/matvec.h"
 
@@ -17,11 +18,21 @@ void add_model_options(CLI::App& command, ModelOptions& options, bool with_promp
     text->excludes(ids);
     ids->excludes(text);
   }
-  command.add_option("-t,--threads", options.threads, "threads (default: one per online CPU)");
-  command.add_option("-c,--ctx-size", options.n_ctx, "context length in tokens (default: the model's trained length)")
-      ->check(CLI::NonNegativeNumber);
+  command.add_option("-t,--threads", options.threads, "threads; 0 means one per online CPU (default 0)");
+  command.add_option("-c,--ctx-size", options.n_ctx, "context length in tokens; 0 means the model's trained length (default 0)");
   command.add_option("--isa", options.isa,
                      "highest SIMD instruction set to use: auto, avx3, avx2, sse4, ssse3, scalar (default: EDGELM_ISA or auto)");
+}
+
+uint32_t thread_count(const ModelOptions& options) {
+  size_t cpus = ThreadPool::hardware_threads();
+  if (options.threads > 1024) {
+    fail("-t {} is above the maximum of 1024 threads; this machine has {} online CPUs (0 uses all)", options.threads, cpus);
+  }
+  if (options.threads > cpus) {
+    spdlog::warn("-t {} is more threads than the {} online CPUs, which slows every step down", options.threads, cpus);
+  }
+  return options.threads == 0 ? static_cast<uint32_t>(cpus) : options.threads;
 }
 
 std::unique_ptr<Model> load_model(const ModelOptions& options) {
@@ -44,7 +55,8 @@ std::vector<int32_t> prompt_tokens(const ModelOptions& options, const Model& mod
 
   std::vector<int32_t> ids;
   std::string_view rest = options.prompt_ids;
-  while (!rest.empty()) {
+  bool more = !rest.empty();
+  while (more) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
@@ -59,15 +71,22 @@ std::vector<int32_t> prompt_tokens(const ModelOptions& options, const Model& mod
       fail("--prompt-ids: token id {} is outside the vocabulary of {} tokens", id, model.tokenizer().n_vocab());
     }
     ids.push_back(id);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    more = comma != std::string_view::npos;
+    rest = more ? rest.substr(comma + 1) : std::string_view();
   }
   if (ids.empty()) fail("--prompt-ids is empty; give comma-separated token ids");
   return ids;
 }
 
 uint32_t context_length(const ModelOptions& options, const Model& model) {
-  if (options.n_ctx == 0) return model.hparams().n_ctx_train;
+  uint32_t trained = model.hparams().n_ctx_train;
+  if (options.n_ctx < 0) fail("-c {} is invalid; give a number of tokens, or 0 for the trained length {}", options.n_ctx, trained);
+  if (options.n_ctx == 0) return trained;
   if (options.n_ctx > (int64_t{1} << 24)) fail("-c {} is larger than the supported maximum of {}", options.n_ctx, 1 << 24);
+  if (options.n_ctx > trained) {
+    spdlog::warn("-c {} is longer than the {} tokens the model was trained on; output past that may degrade",
+                 options.n_ctx, trained);
+  }
   return static_cast<uint32_t>(options.n_ctx);
 }
 

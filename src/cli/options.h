@@ -23,6 +23,9 @@ struct ModelOptions {
 // Adds -m, -p, --prompt-ids, -t, -c and --isa to a subcommand.
 void add_model_options(CLI::App& command, ModelOptions& options, bool with_prompt);
 
+// -t resolved: 0 means one per online CPU. Warns when it exceeds the CPUs.
+uint32_t thread_count(const ModelOptions& options);
+
 // Applies --isa and loads the model, logging what was loaded.
 std::unique_ptr<Model> load_model(const ModelOptions& options);
 

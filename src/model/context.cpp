@@ -1,6 +1,7 @@
 #include "model/context.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 
@@ -51,6 +52,14 @@ const float* Context::eval(const int32_t* tokens, size_t n, LogitsMode mode) {
       forward_chunk(tokens + start, chunk, last_chunk ? chunk - 1 : chunk, logits_.data());
     }
     n_past_ += static_cast<uint32_t>(chunk);
+  }
+
+  // Invalid weights surface here rather than as silent empty output.
+  for (size_t i = 0; i < logits_.size(); ++i) {
+    if (!std::isfinite(logits_[i])) {
+      fail("the model produced a non-finite logit ({}) for token {} at position {}; its weights or metadata are invalid",
+           logits_[i], i % hp_.n_vocab, n_past_ - n_rows + i / hp_.n_vocab);
+    }
   }
   return logits_.data();
 }

@@ -77,6 +77,26 @@ void apply_gemma2_rules(const GgufFile& file, HParams& hp) {
   hp.query_scale = 1.0f / std::sqrt(query_pre_attn_scalar);
 }
 
+// Rejects values that would turn every logit into NaN or silently change the model.
+void check_ranges(const GgufFile& file, const HParams& hp) {
+  if (!(hp.rms_eps > 0.0f && hp.rms_eps < 1.0f)) {
+    fail("{}: metadata '{}.attention.layer_norm_rms_epsilon' is {}, expected a small positive number such as 1e-6",
+         file.path(), hp.arch_name, hp.rms_eps);
+  }
+  if (!(hp.rope_base > 1.0f) || std::isinf(hp.rope_base)) {
+    fail("{}: metadata '{}.rope.freq_base' is {}, expected a finite value above 1 such as 10000", file.path(),
+         hp.arch_name, hp.rope_base);
+  }
+  if (!(hp.attn_softcap >= 0.0f) || std::isinf(hp.attn_softcap)) {
+    fail("{}: metadata '{}.attn_logit_softcapping' is {}, expected a positive finite value such as 50", file.path(),
+         hp.arch_name, hp.attn_softcap);
+  }
+  if (!(hp.final_softcap >= 0.0f) || std::isinf(hp.final_softcap)) {
+    fail("{}: metadata '{}.final_logit_softcapping' is {}, expected a positive finite value such as 30", file.path(),
+         hp.arch_name, hp.final_softcap);
+  }
+}
+
 }  // namespace
 
 HParams HParams::from_gguf(const GgufFile& file) {
@@ -97,6 +117,7 @@ HParams HParams::from_gguf(const GgufFile& file) {
     fail("{}: unsupported architecture '{}'; edgelm runs 'gemma2' and 'llama' models", file.path(), hp.arch_name);
   }
 
+  check_ranges(file, hp);
   if (hp.n_vocab == 0) {
     fail("{}: vocabulary size unknown: neither '{}.vocab_size' nor 'tokenizer.ggml.tokens' is present",
          file.path(), hp.arch_name);

@@ -121,15 +121,25 @@ int32_t draw(std::mt19937_64& rng, const std::vector<double>& probs, const std::
 }  // namespace
 
 Sampler::Sampler(const SamplerConfig& config) : config_(config) {
-  if (std::isnan(config.temperature) || std::isnan(config.top_p) || std::isnan(config.min_p) ||
-      std::isnan(config.repeat_penalty)) {
-    fail("sampler settings must be numbers, not NaN");
+  // Names follow the command-line options; the server maps its JSON fields to them.
+  if (!(config.temperature >= 0.0f) || std::isinf(config.temperature)) {
+    fail("temperature {} is invalid; use 0 for greedy or a positive finite value", config.temperature);
+  }
+  if (!(config.top_p > 0.0f && config.top_p <= 1.0f)) {
+    fail("top-p {} is invalid; use a value in (0, 1], where 1 keeps all tokens", config.top_p);
+  }
+  if (!(config.min_p >= 0.0f && config.min_p <= 1.0f)) {
+    fail("min-p {} is invalid; use a value in [0, 1], where 0 keeps all tokens", config.min_p);
   }
   if (config.top_k < 0) {
-    fail("top_k = {} is invalid; use 0 to keep all tokens or a positive count", config.top_k);
+    fail("top-k {} is invalid; use 0 to keep all tokens or a positive count", config.top_k);
   }
-  if (config.repeat_penalty <= 0.0f) {
-    fail("repeat_penalty = {} is invalid; use a positive factor (1 disables it)", config.repeat_penalty);
+  if (!(config.repeat_penalty > 0.0f) || std::isinf(config.repeat_penalty)) {
+    fail("repeat-penalty {} is invalid; use a positive factor (1 disables it)", config.repeat_penalty);
+  }
+  if (config.repeat_last_n < -1) {
+    fail("repeat-last-n {} is invalid; use -1 for the whole history, 0 to disable, or a positive count",
+         config.repeat_last_n);
   }
 
   seed_ = config.seed;

@@ -63,6 +63,27 @@ TEST(HParams, Gemma2RulesAndLayerPattern) {
   for (uint32_t il = 0; il < 26; ++il) EXPECT_EQ(hp.layer_is_sliding[il], il % 2 == 0) << "layer " << il;
 }
 
+TEST(HParams, InvalidEpsilonRejected) {
+  for (float eps : {std::nanf(""), -1.0f, 0.0f}) {
+    GgufBuilder b;
+    b.kv_string("general.architecture", "llama")
+        .kv_u32("llama.context_length", 128)
+        .kv_u32("llama.embedding_length", 64)
+        .kv_u32("llama.block_count", 2)
+        .kv_u32("llama.feed_forward_length", 128)
+        .kv_u32("llama.attention.head_count", 8)
+        .kv_f32("llama.attention.layer_norm_rms_epsilon", eps)
+        .kv_u64("llama.vocab_size", 32);
+    auto bytes = b.build();
+    try {
+      parse_hparams(bytes);
+      FAIL() << "expected an error for eps " << eps;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("layer_norm_rms_epsilon"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(HParams, UnsupportedArchitectureNamed) {
   GgufBuilder b;
   b.kv_string("general.architecture", "gpt2");

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,7 +53,11 @@ inline std::vector<TopLogits> parse_top_rows(const nlohmann::json& rows) {
 
 // Reads expected/<name>.json from the fixtures directory.
 inline ExpectedOutput load_expected(const std::string& name) {
-  std::ifstream in(fixtures_dir() + "/expected/" + name + ".json");
+  std::string path = fixtures_dir() + "/expected/" + name + ".json";
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error("fixture " + path + " not found; configure with -DEDGELM_FIXTURES_DIR=<fixtures directory>");
+  }
   nlohmann::json j = nlohmann::json::parse(in);
   ExpectedOutput e;
   e.model = j.at("model").get<std::string>();
