@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "quant/quantize_model.h"
@@ -32,7 +33,7 @@ int quantize(const QuantizeRequest& request) {
 
   const double bits_per_weight =
       summary.n_elements == 0 ? 0.0 : 8.0 * static_cast<double>(summary.output_tensor_bytes) / summary.n_elements;
-  std::fprintf(stderr, "quantized %s (%s) -> %s (%s, %s, %.2f bits per weight) in %.2f s with %zu threads\n",
+  std::fprintf(stderr, "quantized %s (%s) -> %s (%s, %s, %.2f bits per weight) in %.2f s, threads: %zu\n",
                request.input_path.c_str(), format_bytes(summary.input_file_bytes).c_str(), request.output_path.c_str(),
                summary.preset_name.c_str(), format_bytes(summary.output_file_bytes).c_str(), bits_per_weight,
                summary.seconds, summary.n_threads);
@@ -48,11 +49,14 @@ CommandRunner add_quantize_command(CLI::App& app) {
   command->add_option("input", request->input_path, "GGUF model to read (f32, f16 or bf16 weights)")->required();
   command->add_option("output", request->output_path, "GGUF file to write")->required();
   command->add_option("type", request->preset_name, "quantization type, any case: " + preset_names())->required();
-  command->add_option("-t,--threads", request->threads, "threads (default: one per online CPU)");
+  auto threads = std::make_shared<ModelOptions>();
+  command->add_option("-t,--threads", threads->threads, "threads; 0 means one per online CPU (default 0)")
+      ->check(CLI::Range(0, 1024));
 
-  return [request] {
+  return [request, threads] {
     // Checked before anything is read, so a typo fails at once.
     find_quant_preset(request->preset_name);
+    request->threads = thread_count(*threads);
     return quantize(*request);
   };
 }

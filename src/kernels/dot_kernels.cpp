@@ -6,31 +6,30 @@
 // accumulators are added as (0 + 1) + (2 + 3) and reduced across lanes. This
 // order depends only on the row length and the target, never on the number of
 // tokens or threads, so matmul and matvec give bit-identical results.
+//
+// Types with integer kernels on the target (ActivationType is not F32) take
+// the integer path of int_dot-inl.h instead, whose sum order is fixed as well.
 
 #include <bit>
 #include <cstring>
-#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/dot_kernels.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "kernels/activation_quant-inl.h"
 #include "kernels/dot_kernels.h"
+#include "kernels/int_dot-inl.h"
+#include "kernels/int_dot_avx512-inl.h"
+#include "kernels/int_dot_block32-inl.h"
+#include "kernels/quant_rows-inl.h"
+#include "tensor/quantize_activations.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace edgelm::kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
-
-// At most 32 lanes, so a Q8_0 block of 32 values holds a whole number of vectors.
-using DF = hn::CappedTag<float, 32>;
-using VF = hn::Vec<DF>;
-
-constexpr size_t kAccumulators = 4;
-constexpr size_t kMaxLanes = hn::MaxLanes(DF());
-constexpr size_t kQ8Block = 32;
-constexpr size_t kQ8BlockBytes = 34;  // fp16 scale + 32 int8 quants
 
 // Tokens that share one pass over a weight row in matmul. Each token needs
 // four accumulators plus the four decoded weight vectors in registers.
@@ -39,131 +38,6 @@ constexpr size_t kTokenTile = 4;  // 32 vector registers
 #else
 constexpr size_t kTokenTile = 2;  // 16 vector registers
 #endif
-
-// Exact fp16 to f32 for one Q8_0 scale.
-HWY_INLINE float LoadHalf(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  const uint32_t magnitude = h & 0x7fffu;
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-
-  uint32_t bits;
-  if (magnitude >= 0x7c00u) {
-    bits = 0x7f800000u | ((magnitude & 0x3ffu) << 13);  // infinity, NaN
-  } else if (magnitude >= 0x400u) {
-    bits = (magnitude << 13) + (112u << 23);  // normal: rebias 15 -> 127
-  } else {
-    // Subnormal: mantissa * 2^-24, exact and normal in f32.
-    bits = std::bit_cast<uint32_t>(static_cast<float>(magnitude) * 0x1p-24f);
-  }
-  return std::bit_cast<float>(bits | sign);
-}
-
-// A Q8_0 block's scale in every lane. F16C (AVX2 and AVX-512) converts it in
-// one instruction; other targets use the integer conversion above.
-HWY_INLINE VF LoadScale(DF df, const uint8_t* block) {
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-  const hn::CappedTag<float, 1> d1;
-  const hn::Rebind<hwy::float16_t, decltype(d1)> dh1;
-  const hn::Rebind<uint16_t, decltype(d1)> du1;
-  uint16_t h;
-  std::memcpy(&h, block, sizeof(h));
-  return hn::Set(df, hn::GetLane(hn::PromoteTo(d1, hn::BitCast(dh1, hn::Set(du1, h)))));
-#else
-  return hn::Set(df, LoadHalf(block));
-#endif
-}
-
-// Exact fp16 to f32 for a vector, including subnormals, infinity and NaN.
-// AVX2 and AVX-512 convert in hardware (F16C); Highway 1.0.3 emulates the
-// conversion elsewhere without infinity and NaN, so those targets use integer ops.
-HWY_INLINE VF LoadHalfVector(DF df, const uint16_t* p) {
-  const hn::Rebind<uint16_t, DF> du16;
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-  const hn::Rebind<hwy::float16_t, DF> df16;
-  return hn::PromoteTo(df, hn::BitCast(df16, hn::LoadU(du16, p)));
-#else
-  const hn::RebindToSigned<DF> di;
-  const hn::RebindToUnsigned<DF> du;
-  const auto bits = hn::BitCast(di, hn::PromoteTo(du, hn::LoadU(du16, p)));
-  const auto sign = hn::ShiftLeft<16>(hn::And(bits, hn::Set(di, 0x8000)));
-  const auto magnitude = hn::And(bits, hn::Set(di, 0x7fff));
-
-  // Normal: rebias the exponent from 15 to 127; infinity and NaN once more to reach 255.
-  const auto rebias = hn::Set(di, 112 << 23);
-  auto normal = hn::Add(hn::ShiftLeft<13>(magnitude), rebias);
-  normal = hn::IfThenElse(magnitude > hn::Set(di, 0x7bff), hn::Add(normal, rebias), normal);
-
-  // Subnormal: mantissa * 2^-24.
-  const auto subnormal = hn::BitCast(di, hn::Mul(hn::ConvertTo(df, magnitude), hn::Set(df, 0x1p-24f)));
-
-  const auto result = hn::IfThenElse(magnitude < hn::Set(di, 0x400), subnormal, normal);
-  return hn::BitCast(df, hn::Or(result, sign));
-#endif
-}
-
-// Weight decoders: Load returns weights [i, i + Lanes) of a row as floats and
-// Load4 the four vectors from i, a multiple of 4 * Lanes.
-template <class Row>
-struct LoadFourVectors {
-  static HWY_INLINE void Load4(DF df, const uint8_t* row, size_t i, VF (&w)[kAccumulators]) {
-    const size_t lanes = hn::Lanes(df);
-    for (size_t j = 0; j < kAccumulators; ++j) w[j] = Row::Load(df, row, i + j * lanes);
-  }
-};
-
-struct F32Row : LoadFourVectors<F32Row> {
-  static constexpr size_t kElementBytes = 4;
-  static HWY_INLINE VF Load(DF df, const uint8_t* row, size_t i) {
-    return hn::LoadU(df, reinterpret_cast<const float*>(row) + i);
-  }
-};
-
-struct F16Row : LoadFourVectors<F16Row> {
-  static constexpr size_t kElementBytes = 2;
-  static HWY_INLINE VF Load(DF df, const uint8_t* row, size_t i) {
-    return LoadHalfVector(df, reinterpret_cast<const uint16_t*>(row) + i);
-  }
-};
-
-// bfloat16 is the top half of a float32.
-struct BF16Row : LoadFourVectors<BF16Row> {
-  static constexpr size_t kElementBytes = 2;
-  static HWY_INLINE VF Load(DF df, const uint8_t* row, size_t i) {
-    const hn::Rebind<uint16_t, DF> du16;
-    const hn::RebindToUnsigned<DF> du32;
-    const auto bits = hn::PromoteTo(du32, hn::LoadU(du16, reinterpret_cast<const uint16_t*>(row) + i));
-    return hn::BitCast(df, hn::ShiftLeft<16>(bits));
-  }
-};
-
-// Q8_0: d * q. The product is exact in f32 (8-bit times 11-bit significands).
-struct Q8Row {
-  static HWY_INLINE VF Quants(DF df, const uint8_t* block, size_t offset) {
-    const hn::Rebind<int8_t, DF> di8;
-    const hn::Rebind<int32_t, DF> di32;
-    const auto q = hn::LoadU(di8, reinterpret_cast<const int8_t*>(block + 2 + offset));
-    return hn::ConvertTo(df, hn::PromoteTo(di32, q));
-  }
-
-  static HWY_INLINE VF Load(DF df, const uint8_t* row, size_t i) {
-    const uint8_t* block = row + (i / kQ8Block) * kQ8BlockBytes;
-    return hn::Mul(Quants(df, block, i % kQ8Block), LoadScale(df, block));
-  }
-
-  // Decodes each block's scale once: vectors that share a block share it.
-  static HWY_INLINE void Load4(DF df, const uint8_t* row, size_t i, VF (&w)[kAccumulators]) {
-    const size_t lanes = hn::Lanes(df);
-    const size_t vectors_per_block = kQ8Block / lanes;
-    VF scale = hn::Zero(df);
-    for (size_t j = 0; j < kAccumulators; ++j) {
-      const size_t e = i + j * lanes;
-      const uint8_t* block = row + (e / kQ8Block) * kQ8BlockBytes;
-      if (j % vectors_per_block == 0) scale = LoadScale(df, block);
-      w[j] = hn::Mul(Quants(df, block, e % kQ8Block), scale);
-    }
-  }
-};
 
 // Weights [i, i + count) with count < Lanes, zero-padded to a full vector.
 template <class Row>
@@ -216,7 +90,7 @@ HWY_INLINE void DotTokens(const uint8_t* HWY_RESTRICT row, const float* HWY_REST
       acc[t][k] = hn::MulAdd(w, hn::LoadU(df, x + t * x_stride + i), acc[t][k]);
     }
   }
-  if constexpr (!std::is_same_v<Row, Q8Row>) {  // Q8_0 rows are whole blocks
+  if constexpr (Row::kBlockSize == 1) {  // rows of block types are whole blocks
     if (i < n) {
       const VF w = LoadPartial<Row>(df, row, i, n - i);
       for (size_t t = 0; t < kTokens; ++t) {
@@ -255,20 +129,45 @@ void MatmulRowsOf(const WeightMatrix& w, const float* x, size_t n_tokens, float*
   }
 }
 
+// Calls visit(Row()) with the decoder of `type`. Types without a decoder do
+// nothing, because the public functions reject them first.
+template <class Visitor>
+HWY_INLINE void VisitRow(DType type, Visitor&& visit) {
+  switch (type) {
+    case DType::F32:
+      return visit(F32Row());
+    case DType::F16:
+      return visit(F16Row());
+    case DType::BF16:
+      return visit(BF16Row());
+    case DType::Q8_0:
+      return visit(Q8Row());
+    case DType::Q4_0:
+      return visit(Q4_0Row());
+    case DType::Q4_1:
+      return visit(Q4_1Row());
+    case DType::Q5_0:
+      return visit(Q5_0Row());
+    case DType::Q5_1:
+      return visit(Q5_1Row());
+    case DType::Q2_K:
+      return visit(Q2_KRow());
+    case DType::Q3_K:
+      return visit(Q3_KRow());
+    case DType::Q4_K:
+      return visit(Q4_KRow());
+    case DType::Q5_K:
+      return visit(Q5_KRow());
+    case DType::Q6_K:
+      return visit(Q6_KRow());
+    default:
+      return;
+  }
+}
+
 void MatmulRows(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, size_t row_begin,
                 size_t row_end) {
-  switch (w.type) {
-    case DType::F32:
-      return MatmulRowsOf<F32Row>(w, x, n_tokens, y, row_begin, row_end);
-    case DType::F16:
-      return MatmulRowsOf<F16Row>(w, x, n_tokens, y, row_begin, row_end);
-    case DType::BF16:
-      return MatmulRowsOf<BF16Row>(w, x, n_tokens, y, row_begin, row_end);
-    case DType::Q8_0:
-      return MatmulRowsOf<Q8Row>(w, x, n_tokens, y, row_begin, row_end);
-    default:
-      return;  // rejected by the caller
-  }
+  VisitRow(w.type, [&](auto row) { MatmulRowsOf<decltype(row)>(w, x, n_tokens, y, row_begin, row_end); });
 }
 
 template <class Row>
@@ -279,18 +178,9 @@ float DotRowOf(const uint8_t* row, const float* x, size_t n) {
 }
 
 float DotRow(DType type, const uint8_t* row, const float* x, size_t n) {
-  switch (type) {
-    case DType::F32:
-      return DotRowOf<F32Row>(row, x, n);
-    case DType::F16:
-      return DotRowOf<F16Row>(row, x, n);
-    case DType::BF16:
-      return DotRowOf<BF16Row>(row, x, n);
-    case DType::Q8_0:
-      return DotRowOf<Q8Row>(row, x, n);
-    default:
-      return 0.0f;  // rejected by the caller
-  }
+  float out = 0.0f;
+  VisitRow(type, [&](auto decoder) { out = DotRowOf<decltype(decoder)>(row, x, n); });
+  return out;
 }
 
 float DotF32(const float* a, const float* b, size_t n) {
@@ -325,7 +215,7 @@ void DequantizeRowOf(const uint8_t* src, float* dst, size_t n) {
   size_t i = 0;
   for (; i + lanes <= n; i += lanes) hn::StoreU(Row::Load(df, src, i), df, dst + i);
 
-  if constexpr (!std::is_same_v<Row, Q8Row>) {
+  if constexpr (Row::kBlockSize == 1) {
     if (i < n) {
       HWY_ALIGN float result[kMaxLanes];
       hn::Store(LoadPartial<Row>(df, src, i, n - i), df, result);
@@ -335,18 +225,122 @@ void DequantizeRowOf(const uint8_t* src, float* dst, size_t n) {
 }
 
 void DequantizeRow(DType type, const uint8_t* src, float* dst, size_t n) {
+  VisitRow(type, [&](auto row) { DequantizeRowOf<decltype(row)>(src, dst, n); });
+}
+
+// The integer kernels: AVX2 intrinsics from AVX2 up, AVX-512 on the AVX3 targets.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+constexpr bool kIntegerKernels = true;
+#else
+constexpr bool kIntegerKernels = false;
+#endif
+
+DType ActivationType(DType type) {
+  if (!kIntegerKernels) return DType::F32;
   switch (type) {
-    case DType::F32:
-      return DequantizeRowOf<F32Row>(src, dst, n);
-    case DType::F16:
-      return DequantizeRowOf<F16Row>(src, dst, n);
-    case DType::BF16:
-      return DequantizeRowOf<BF16Row>(src, dst, n);
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
     case DType::Q8_0:
-      return DequantizeRowOf<Q8Row>(src, dst, n);
+      return DType::Q8_0;
+    case DType::Q2_K:
+    case DType::Q3_K:
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K:
+      return DType::Q8_K;
     default:
-      return;  // rejected by the caller
+      return DType::F32;
   }
+}
+
+// Dot product of a row of n values of `type` with its quantized activations,
+// for a type whose ActivationType is not F32.
+HWY_INLINE float DotQuantized(DType type, const uint8_t* row, const uint8_t* xq, size_t n) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  const bool super_block = type == DType::Q2_K || type == DType::Q3_K || type == DType::Q4_K ||
+                           type == DType::Q5_K || type == DType::Q6_K;
+  const size_t n_blocks = n / (super_block ? quant::kSuperBlock : quant::kBlock32);
+#endif
+
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  switch (type) {
+    case DType::Q8_0:
+      return DotQ8_0Avx512(row, xq, n_blocks);
+    case DType::Q4_0:
+      return DotQ4_0Avx512(row, xq, n_blocks);
+    case DType::Q4_K:
+      return DotK4Avx512<quant::q4_k::kBytes, quant::q4_k::kQs, 0>(row, xq, n_blocks);
+    case DType::Q5_K:
+      return DotK4Avx512<quant::q5_k::kBytes, quant::q5_k::kQs, quant::q5_k::kQh>(row, xq, n_blocks);
+    case DType::Q6_K:
+      return DotQ6_KAvx512(row, xq, n_blocks);
+    case DType::Q2_K:
+      return DotQ2_K(row, xq, n_blocks);
+    case DType::Q3_K:
+      return DotQ3_K(row, xq, n_blocks);
+    case DType::Q4_1:
+      return DotQ4_1(row, xq, n_blocks);
+    case DType::Q5_0:
+      return DotQ5_0(row, xq, n_blocks);
+    case DType::Q5_1:
+      return DotQ5_1(row, xq, n_blocks);
+    default:
+      return 0.0f;
+  }
+#elif HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  switch (type) {
+    case DType::Q8_0:
+      return DotQ8_0(row, xq, n_blocks);
+    case DType::Q4_0:
+      return DotQ4_0(row, xq, n_blocks);
+    case DType::Q4_K:
+      return DotK4<quant::q4_k::kBytes, quant::q4_k::kQs, 0>(row, xq, n_blocks);
+    case DType::Q5_K:
+      return DotK4<quant::q5_k::kBytes, quant::q5_k::kQs, quant::q5_k::kQh>(row, xq, n_blocks);
+    case DType::Q6_K:
+      return DotQ6_K(row, xq, n_blocks);
+    case DType::Q2_K:
+      return DotQ2_K(row, xq, n_blocks);
+    case DType::Q3_K:
+      return DotQ3_K(row, xq, n_blocks);
+    case DType::Q4_1:
+      return DotQ4_1(row, xq, n_blocks);
+    case DType::Q5_0:
+      return DotQ5_0(row, xq, n_blocks);
+    case DType::Q5_1:
+      return DotQ5_1(row, xq, n_blocks);
+    default:
+      return 0.0f;
+  }
+#else
+  return 0.0f;
+#endif
+}
+
+// matvec never quantizes activations on targets without integer kernels,
+// where this falls back to the scalar reference.
+void QuantizeActivations(DType type, const float* x, uint8_t* dst, size_t n) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  QuantizeActivationRow(type, x, dst, n);
+#else
+  quantize_activations_ref(type, x, dst, n);
+#endif
+}
+
+// Rows in the outer loop: each weight row is read once for all tokens.
+void MatmulRowsQuantized(const WeightMatrix& w, const uint8_t* xq, size_t xq_stride, size_t n_tokens, float* y,
+                         size_t row_begin, size_t row_end) {
+  for (size_t r = row_begin; r < row_end; ++r) {
+    for (size_t t = 0; t < n_tokens; ++t) {
+      y[t * w.rows + r] = DotQuantized(w.type, w.row(r), xq + t * xq_stride, w.cols);
+    }
+  }
+}
+
+float DotRowQuantized(DType type, const uint8_t* row, const uint8_t* xq, size_t n) {
+  return DotQuantized(type, row, xq, n);
 }
 
 int64_t DispatchedTarget() { return HWY_TARGET; }
@@ -363,6 +357,10 @@ HWY_EXPORT(DotRow);
 HWY_EXPORT(DotF32);
 HWY_EXPORT(AxpyF32);
 HWY_EXPORT(DequantizeRow);
+HWY_EXPORT(ActivationType);
+HWY_EXPORT(QuantizeActivations);
+HWY_EXPORT(MatmulRowsQuantized);
+HWY_EXPORT(DotRowQuantized);
 HWY_EXPORT(DispatchedTarget);
 
 void matmul_rows(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, size_t row_begin,
@@ -380,6 +378,21 @@ void axpy_f32(float a, const float* x, float* y, size_t n) { HWY_DYNAMIC_DISPATC
 
 void dequantize_row(DType type, const uint8_t* src, float* dst, size_t n) {
   HWY_DYNAMIC_DISPATCH(DequantizeRow)(type, src, dst, n);
+}
+
+DType activation_type(DType type) { return HWY_DYNAMIC_DISPATCH(ActivationType)(type); }
+
+void quantize_activations(DType type, const float* x, uint8_t* dst, size_t n) {
+  HWY_DYNAMIC_DISPATCH(QuantizeActivations)(type, x, dst, n);
+}
+
+void matmul_rows_quantized(const WeightMatrix& w, const uint8_t* xq, size_t xq_stride, size_t n_tokens, float* y,
+                           size_t row_begin, size_t row_end) {
+  HWY_DYNAMIC_DISPATCH(MatmulRowsQuantized)(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+}
+
+float dot_row_quantized(DType type, const uint8_t* row, const uint8_t* xq, size_t n) {
+  return HWY_DYNAMIC_DISPATCH(DotRowQuantized)(type, row, xq, n);
 }
 
 int64_t dispatched_target() { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }

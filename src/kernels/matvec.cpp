@@ -3,6 +3,7 @@
 #include "kernels/matvec.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/dot_kernels.h"
@@ -17,8 +18,8 @@ constexpr size_t kRowsPerChunk = 16;
 
 void check_row(DType type, size_t n) {
   if (!dtype_supported(type)) {
-    fail("tensor type {} is not supported by the kernels (supported: f32, f16, bf16, q8_0)",
-         dtype_name(type));
+    fail("tensor type {} is not supported by the kernels (supported: {})", dtype_name(type),
+         supported_dtype_names());
   }
   const uint32_t block = dtype_info(type).block_size;
   if (n % block != 0) {
@@ -36,12 +37,55 @@ void check_matrix(const WeightMatrix& w) {
   if (w.data == nullptr && w.rows > 0 && bytes > 0) fail("weight matrix has no data");
 }
 
+// Quantized activations of the calling thread. The buffer grows to the
+// largest request and is then reused, so repeated calls do not allocate.
+std::vector<uint8_t>& activation_buffer(size_t bytes) {
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return buffer;
+}
+
+// matmul through the integer kernels: every token's activations are quantized
+// once, before the rows are split across the pool.
+void matmul_quantized(const WeightMatrix& w, DType activations, const float* x, size_t n_tokens, float* y,
+                      ThreadPool& pool) {
+  const size_t stride = row_bytes(activations, w.cols);
+  std::vector<uint8_t>& buffer = activation_buffer(n_tokens * stride);
+  for (size_t t = 0; t < n_tokens; ++t) {
+    kernels::quantize_activations(activations, x + t * w.cols, buffer.data() + t * stride, w.cols);
+  }
+
+  struct Job {
+    const WeightMatrix& w;
+    const uint8_t* xq;
+    size_t stride;
+    size_t n_tokens;
+    float* y;
+  };
+  const Job job{w, buffer.data(), stride, n_tokens, y};
+
+  const size_t n_chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  pool.parallel_for(n_chunks, [&job](size_t begin, size_t end) {
+    const size_t row_begin = begin * kRowsPerChunk;
+    const size_t row_end = std::min(end * kRowsPerChunk, job.w.rows);
+    kernels::matmul_rows_quantized(job.w, job.xq, job.stride, job.n_tokens, job.y, row_begin, row_end);
+  });
+}
+
 }  // namespace
+
+DType activation_type(DType weight_type) {
+  init_isa();
+  return kernels::activation_type(weight_type);
+}
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
   init_isa();
   check_matrix(w);
   if (w.rows == 0 || n_tokens == 0) return;
+
+  const DType activations = kernels::activation_type(w.type);
+  if (activations != DType::F32) return matmul_quantized(w, activations, x, n_tokens, y, pool);
 
   // The lambda captures one pointer, so std::function stores it without allocating.
   struct Job {
@@ -65,7 +109,13 @@ void matvec(const WeightMatrix& w, const float* x, float* y, ThreadPool& pool) {
 float dot_row(DType type, const uint8_t* row, const float* x, size_t n) {
   init_isa();
   check_row(type, n);
-  return kernels::dot_row(type, row, x, n);
+
+  // The same path as matvec, so a row's result is the same through both.
+  const DType activations = kernels::activation_type(type);
+  if (activations == DType::F32) return kernels::dot_row(type, row, x, n);
+  std::vector<uint8_t>& buffer = activation_buffer(row_bytes(activations, n));
+  kernels::quantize_activations(activations, x, buffer.data(), n);
+  return kernels::dot_row_quantized(type, row, buffer.data(), n);
 }
 
 float dot_f32(const float* a, const float* b, size_t n) {

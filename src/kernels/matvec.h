@@ -22,8 +22,16 @@ void matvec(const WeightMatrix& w, const float* x, float* y, ThreadPool& pool);
 // for that token alone (batch-invariant).
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
 
-// Dot product of one weight row with x (n elements).
+// Dot product of one weight row with x (n elements). It takes the path
+// matvec takes for `type`, so it returns the same float as matvec's row.
 float dot_row(DType type, const uint8_t* row, const float* x, size_t n);
+
+// The 8-bit type that matvec, matmul and dot_row quantize the activations to
+// for weights of `type` on the active ISA (Q8_0 or Q8_K, blocks of 32 or 256
+// values with one scale each), or F32 where they multiply float activations.
+// The integer kernels exist for all block types on AVX2 and AVX-512. On random rows their error is below 1e-3 of sum |w x|, where the
+// float path's is below 1e-6.
+DType activation_type(DType weight_type);
 
 // Float dot product, used for attention scores.
 float dot_f32(const float* a, const float* b, size_t n);

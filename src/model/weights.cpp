@@ -56,8 +56,8 @@ class Binder {
  private:
   void check_type(const GgufTensor& t) const {
     if (!dtype_supported(t.type)) {
-      fail("{}: tensor '{}' has type {}, which edgelm cannot compute yet (supported: f32, f16, bf16, q8_0)",
-           file_.path(), t.name, dtype_name(t.type));
+      fail("{}: tensor '{}' has type {}, which edgelm cannot compute yet (supported: {})", file_.path(), t.name,
+           dtype_name(t.type), supported_dtype_names());
     }
   }
 

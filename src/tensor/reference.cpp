@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "tensor/dequantize_blocks.h"
 
 namespace edgelm {
 namespace {
@@ -13,6 +14,9 @@ namespace {
 // A Q8_0 block is an fp16 scale d followed by 32 int8 quants q. Each value is d * q.
 constexpr size_t kQ8Block = 32;
 constexpr size_t kQ8BlockBytes = 2 + kQ8Block;
+
+// Elements of the largest block (a K-quant super-block).
+constexpr size_t kMaxBlock = 256;
 
 uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
@@ -26,29 +30,22 @@ float load_f32(const uint8_t* p) {
   return v;
 }
 
-// Returns element i of a row of `type` as float.
+// Returns element i of a row of F32, F16 or BF16 as float.
 float element(DType type, const uint8_t* row, size_t i) {
   switch (type) {
     case DType::F32:
       return load_f32(row + 4 * i);
     case DType::F16:
       return f16_to_f32(load_u16(row + 2 * i));
-    case DType::BF16:
-      return bf16_to_f32(load_u16(row + 2 * i));
-    case DType::Q8_0: {
-      const uint8_t* block = row + (i / kQ8Block) * kQ8BlockBytes;
-      const auto q = static_cast<int8_t>(block[2 + i % kQ8Block]);
-      return f16_to_f32(load_u16(block)) * static_cast<float>(q);
-    }
     default:
-      fail("tensor type {} is not supported by the kernels (supported: f32, f16, bf16, q8_0)", dtype_name(type));
+      return bf16_to_f32(load_u16(row + 2 * i));
   }
 }
 
 void check_row(DType type, size_t n) {
   if (!dtype_supported(type)) {
-    fail("tensor type {} is not supported by the kernels (supported: f32, f16, bf16, q8_0)",
-         dtype_name(type));
+    fail("tensor type {} is not supported by the kernels (supported: {})", dtype_name(type),
+         supported_dtype_names());
   }
   const uint32_t block = dtype_info(type).block_size;
   if (n % block != 0) {
@@ -136,20 +133,43 @@ uint16_t f32_to_bf16(float f) {
   return static_cast<uint16_t>(rounded >> 16);
 }
 
+std::string_view supported_dtype_names() {
+  return "f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k";
+}
+
 bool dtype_supported(DType type) {
-  return type == DType::F32 || type == DType::F16 || type == DType::BF16 || type == DType::Q8_0;
+  return type == DType::F32 || type == DType::F16 || type == DType::BF16 || is_block_quantized(type);
 }
 
 void dequantize_row_ref(DType type, const uint8_t* src, float* dst, size_t n) {
   check_row(type, n);
-  for (size_t i = 0; i < n; ++i) dst[i] = element(type, src, i);
+  if (!is_block_quantized(type)) {
+    for (size_t i = 0; i < n; ++i) dst[i] = element(type, src, i);
+    return;
+  }
+
+  const DTypeInfo& info = dtype_info(type);
+  for (size_t b = 0; b < n / info.block_size; ++b) {
+    dequantize_block_ref(type, src + b * info.block_bytes, dst + b * info.block_size);
+  }
 }
 
 double dot_row_ref(DType type, const uint8_t* row, const float* x, size_t n) {
   check_row(type, n);
   double sum = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    sum += static_cast<double>(element(type, row, i)) * static_cast<double>(x[i]);
+  if (!is_block_quantized(type)) {
+    for (size_t i = 0; i < n; ++i) {
+      sum += static_cast<double>(element(type, row, i)) * static_cast<double>(x[i]);
+    }
+    return sum;
+  }
+
+  const DTypeInfo& info = dtype_info(type);
+  float w[kMaxBlock];
+  for (size_t b = 0; b < n / info.block_size; ++b) {
+    dequantize_block_ref(type, row + b * info.block_bytes, w);
+    const float* xb = x + b * info.block_size;
+    for (size_t j = 0; j < info.block_size; ++j) sum += static_cast<double>(w[j]) * static_cast<double>(xb[j]);
   }
   return sum;
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "tensor/dtype.h"
 
@@ -17,6 +18,9 @@ uint16_t f32_to_bf16(float f);
 
 // Whether a row of `type` can be dequantized and multiplied by the kernels.
 bool dtype_supported(DType type);
+
+// The names of the supported types, comma-separated, for error messages.
+std::string_view supported_dtype_names();
 
 // Writes the `n` values of one row of `type` to dst as float. n is a multiple
 // of the block size. Throws Error for unsupported types.

@@ -19,40 +19,78 @@ using testing::encode_row;
 using testing::kKernelTypes;
 using testing::random_floats;
 using testing::random_integers;
+using testing::random_row;
 
 class DotRow : public testing::IsaTest {};
 
-// Row lengths for each type: Q8_0 rows are whole 32-value blocks.
+// Row lengths for each type: rows of block types are whole blocks.
 std::vector<size_t> lengths(DType type) {
-  if (type == DType::Q8_0) return {32, 64, 96, 128, 160, 224, 4096, 4128};
-  return {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65, 127, 173, 4096, 4099};
+  switch (dtype_info(type).block_size) {
+    case 1:
+      return {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65, 127, 173, 4096, 4099};
+    case 32:
+      return {32, 64, 96, 128, 160, 224, 4096, 4128};
+    default:
+      return {256, 512, 768, 1280, 4096, 4352};
+  }
 }
 
+// On the integer path the reference takes the quantized activations, so
+// only float rounding separates the two.
 TEST_P(DotRow, MatchesReference) {
   uint32_t seed = 1;
   for (DType type : kKernelTypes) {
     for (size_t n : lengths(type)) {
-      const std::vector<uint8_t> row = encode_row(type, random_floats(n, seed++));
+      const std::vector<uint8_t> row = random_row(type, n, seed++);
       const std::vector<float> x = random_floats(n, seed++, -2.0f, 2.0f);
+      const std::vector<float> x_kernel = testing::kernel_activations(type, x);
 
-      const double expected = dot_row_ref(type, row.data(), x.data(), n);
-      const double tolerance = dot_tolerance(n, abs_dot(type, row.data(), x.data(), n));
+      const double expected = dot_row_ref(type, row.data(), x_kernel.data(), n);
+      const double tolerance = dot_tolerance(n, abs_dot(type, row.data(), x_kernel.data(), n));
       EXPECT_NEAR(dot_row(type, row.data(), x.data(), n), expected, tolerance)
           << dtype_name(type) << " n=" << n;
     }
   }
 }
 
+// The 8-bit activations of the integer path cost accuracy: the error stays
+// within 4e-3 of sum |w x| (about 127 levels per block of activations).
+TEST_P(DotRow, IntegerPathCloseToExact) {
+  uint32_t seed = 50;
+  size_t checked = 0;
+  for (DType type : kKernelTypes) {
+    if (activation_type(type) == DType::F32) continue;
+    for (size_t n : lengths(type)) {
+      const std::vector<uint8_t> row = random_row(type, n, seed++);
+      const std::vector<float> x = random_floats(n, seed++, -2.0f, 2.0f);
+      const double expected = dot_row_ref(type, row.data(), x.data(), n);
+      EXPECT_NEAR(dot_row(type, row.data(), x.data(), n), expected, 4e-3 * abs_dot(type, row.data(), x.data(), n))
+          << dtype_name(type) << " n=" << n;
+      ++checked;
+    }
+  }
+  if (GetParam() == "avx2" || GetParam() == "avx3") {
+    EXPECT_GT(checked, 0u) << "no integer kernels on " << GetParam();
+  }
+}
+
 // With small integers every partial sum is exact, so any misplaced, missing
 // or repeated element shows up as an exact mismatch.
+// The integer path rounds the activations, so it is left to MatchesReference.
 TEST_P(DotRow, ExactOnIntegers) {
   uint32_t seed = 100;
   for (DType type : kKernelTypes) {
+    if (activation_type(type) != DType::F32) continue;
     for (size_t n : lengths(type)) {
-      const std::vector<float> w = random_integers(n, seed++, type == DType::Q8_0 ? 127 : 8);
-      const std::vector<uint8_t> row =
-          type == DType::Q8_0 ? testing::encode_q8_unit_scale(w) : encode_row(type, w);
-      const std::vector<float> x = random_integers(n, seed++, 8);
+      std::vector<uint8_t> row;
+      if (testing::is_random_block_type(type)) {
+        row = testing::random_blocks(type, n, seed++, true);
+      } else {
+        const std::vector<float> w = random_integers(n, seed++, type == DType::Q8_0 ? 127 : 8);
+        row = type == DType::Q8_0 ? testing::encode_q8_unit_scale(w) : encode_row(type, w);
+      }
+      // Values of the block types reach 2000, so x stays in [-1, 1] to keep sums below 2^24.
+      const std::vector<float> x = random_integers(n, seed++, testing::is_random_block_type(type) ? 1 : 8);
 
       const double expected = dot_row_ref(type, row.data(), x.data(), n);
       EXPECT_EQ(dot_row(type, row.data(), x.data(), n), static_cast<float>(expected))
@@ -72,7 +110,9 @@ TEST_P(DotRow, DequantizeMatchesReference) {
   uint32_t seed = 200;
   for (DType type : kKernelTypes) {
     for (size_t n : lengths(type)) {
-      const std::vector<uint8_t> row = encode_row(type, random_floats(n, seed++, -3.0f, 3.0f));
+      const std::vector<uint8_t> row = testing::is_random_block_type(type)
+                                           ? testing::random_blocks(type, n, seed++)
+                                           : encode_row(type, random_floats(n, seed++, -3.0f, 3.0f));
       std::vector<float> expected(n), actual(n + 1, 42.0f);
       dequantize_row_ref(type, row.data(), expected.data(), n);
       dequantize_row(type, row.data(), actual.data(), n);
@@ -123,8 +163,9 @@ TEST_P(DotRow, Q8UnusualScales) {
 
   // The fp16 maximum times 127 * 32 stays finite in float.
   const std::vector<float> x = random_floats(n, 301);
-  EXPECT_NEAR(dot_row(DType::Q8_0, row.data(), x.data(), n), dot_row_ref(DType::Q8_0, row.data(), x.data(), n),
-              dot_tolerance(n, testing::abs_dot(DType::Q8_0, row.data(), x.data(), n)));
+  const std::vector<float> x_kernel = testing::kernel_activations(DType::Q8_0, x);
+  EXPECT_NEAR(dot_row(DType::Q8_0, row.data(), x.data(), n), dot_row_ref(DType::Q8_0, row.data(), x_kernel.data(), n),
+              dot_tolerance(n, testing::abs_dot(DType::Q8_0, row.data(), x_kernel.data(), n)));
 }
 
 TEST_P(DotRow, DotF32MatchesReference) {

@@ -14,7 +14,6 @@
 namespace edgelm {
 namespace {
 
-using testing::encode_row;
 using testing::kKernelTypes;
 using testing::random_floats;
 
@@ -30,14 +29,18 @@ struct Matrix {
     const size_t stride = row_bytes(type, cols) + padding;
     bytes.assign(rows * stride + 1, 0xee);
     for (size_t r = 0; r < rows; ++r) {
-      const std::vector<uint8_t> row = encode_row(type, random_floats(cols, seed + static_cast<uint32_t>(r)));
+      const std::vector<uint8_t> row = testing::random_row(type, cols, seed + static_cast<uint32_t>(r));
       if (!row.empty()) std::memcpy(bytes.data() + r * stride, row.data(), row.size());
     }
     view = WeightMatrix{type, bytes.data(), rows, cols, stride};
   }
 };
 
-size_t cols_for(DType type, size_t odd_cols) { return type == DType::Q8_0 ? 32 * (odd_cols % 7 + 1) : odd_cols; }
+// A column count near odd_cols that is a whole number of blocks of `type`.
+size_t cols_for(DType type, size_t odd_cols) {
+  const size_t block = dtype_info(type).block_size;
+  return block == 1 ? odd_cols : block * (odd_cols % 7 + 1);
+}
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -52,6 +55,7 @@ TEST_P(Matvec, MatchesDotRow) {
         const size_t cols = cols_for(type, odd_cols);
         const Matrix w(type, rows, cols, rows % 2 == 0 ? 6 : 0, seed);
         const std::vector<float> x = random_floats(cols, seed + 500);
+        const std::vector<float> x_kernel = testing::kernel_activations(type, x);
         seed += 1000;
 
         std::vector<float> y(rows + 1, 42.0f);
@@ -61,8 +65,8 @@ TEST_P(Matvec, MatchesDotRow) {
           const uint8_t* row = w.view.row(r);
           EXPECT_EQ(std::bit_cast<uint32_t>(y[r]), std::bit_cast<uint32_t>(dot_row(type, row, x.data(), cols)))
               << dtype_name(type) << " rows=" << rows << " cols=" << cols << " r=" << r;
-          EXPECT_NEAR(y[r], dot_row_ref(type, row, x.data(), cols),
-                      testing::dot_tolerance(cols, testing::abs_dot(type, row, x.data(), cols)));
+          EXPECT_NEAR(y[r], dot_row_ref(type, row, x_kernel.data(), cols),
+                      testing::dot_tolerance(cols, testing::abs_dot(type, row, x_kernel.data(), cols)));
         }
         EXPECT_EQ(y[rows], 42.0f) << "wrote past the end";
       }
@@ -73,7 +77,7 @@ TEST_P(Matvec, MatchesDotRow) {
 TEST_P(Matvec, SameForThreadCounts) {
   ThreadPool one(1), two(2), three(3);
   for (DType type : kKernelTypes) {
-    const size_t cols = type == DType::Q8_0 ? 256 : 250;
+    const size_t cols = dtype_info(type).block_size == 1 ? 250 : 512;
     const Matrix w(type, 101, cols, 0, 2000);
     const std::vector<float> x = random_floats(cols, 2001);
 
@@ -91,7 +95,7 @@ TEST_P(Matvec, MatmulMatchesMatvec) {
   ThreadPool pool(3);
   for (DType type : kKernelTypes) {
     const size_t rows = 37;
-    const size_t cols = type == DType::Q8_0 ? 160 : 171;
+    const size_t cols = dtype_info(type).block_size == 1 ? 171 : 512;
     const Matrix w(type, rows, cols, 4, 3000);
 
     for (size_t n_tokens : {1, 2, 3, 4, 5, 7, 8, 9}) {
@@ -118,7 +122,7 @@ TEST(Matvec, RejectsBadMatrix) {
   std::vector<uint8_t> bytes(4096);
   std::vector<float> x(64), y(64);
 
-  const WeightMatrix unsupported{DType::Q4_0, bytes.data(), 2, 32, 18};
+  const WeightMatrix unsupported{DType::IQ4_NL, bytes.data(), 2, 32, 18};
   EXPECT_THROW(matvec(unsupported, x.data(), y.data(), pool), Error);
 
   const WeightMatrix partial_block{DType::Q8_0, bytes.data(), 2, 40, 64};
@@ -127,7 +131,8 @@ TEST(Matvec, RejectsBadMatrix) {
   const WeightMatrix short_stride{DType::F32, bytes.data(), 2, 16, 32};
   EXPECT_THROW(matmul(short_stride, x.data(), 1, y.data(), pool), Error);
 
-  EXPECT_THROW(dot_row(DType::Q4_K, bytes.data(), x.data(), 256), Error);
+  EXPECT_THROW(dot_row(DType::IQ2_XXS, bytes.data(), x.data(), 256), Error);
+  EXPECT_THROW(dot_row(DType::Q4_K, bytes.data(), x.data(), 32), Error);
   EXPECT_THROW(dequantize_row(DType::Q8_0, bytes.data(), y.data(), 31), Error);
 }
 

@@ -7,12 +7,22 @@
 #include <random>
 #include <vector>
 
+#include "kernels/matvec.h"
 #include "tensor/dtype.h"
+#include "tensor/quant_blocks.h"
+#include "tensor/quantize_activations.h"
 #include "tensor/reference.h"
 
 namespace edgelm::testing {
 
-inline const DType kKernelTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0};
+inline const DType kKernelTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                                     DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                                     DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+// The 4- to 6-bit block types, which the tests fill with random blocks.
+inline bool is_random_block_type(DType type) {
+  return dtype_info(type).block_size > 1 && type != DType::Q8_0;
+}
 
 inline std::vector<float> random_floats(size_t n, uint32_t seed, float low = -1.0f, float high = 1.0f) {
   std::mt19937 rng(seed);
@@ -71,6 +81,85 @@ inline std::vector<uint8_t> encode_q8_unit_scale(const std::vector<float>& value
     }
   }
   return row;
+}
+
+// Offsets of the fp16 fields (scales d, mins m and dmin) in a block of `type`.
+inline std::vector<size_t> half_fields(DType type) {
+  namespace q = quant;
+  switch (type) {
+    case DType::Q4_0:
+      return {q::q4_0::kD};
+    case DType::Q4_1:
+      return {q::q4_1::kD, q::q4_1::kM};
+    case DType::Q5_0:
+      return {q::q5_0::kD};
+    case DType::Q5_1:
+      return {q::q5_1::kD, q::q5_1::kM};
+    case DType::Q8_0:
+      return {q::q8_0::kD};
+    case DType::Q2_K:
+      return {q::q2_k::kD, q::q2_k::kDmin};
+    case DType::Q3_K:
+      return {q::q3_k::kD};
+    case DType::Q4_K:
+      return {q::q4_k::kD, q::q4_k::kDmin};
+    case DType::Q5_K:
+      return {q::q5_k::kD, q::q5_k::kDmin};
+    case DType::Q6_K:
+      return {q::q6_k::kD};
+    default:
+      return {};
+  }
+}
+
+// A row of n values (a multiple of the block size) of a block type: random
+// bytes for the quants and packed scales, and random finite fp16 fields of
+// magnitude below 32, subnormals included. With unit_fields every fp16 field
+// is 1 (0.25 for Q6_K, whose int8 scales are larger), so all values are small
+// multiples of 0.25 and a dot product with small integers is exact in float.
+inline std::vector<uint8_t> random_blocks(DType type, size_t n, uint32_t seed, bool unit_fields = false) {
+  const DTypeInfo& info = dtype_info(type);
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> row(row_bytes(type, n));
+  for (uint8_t& byte : row) byte = static_cast<uint8_t>(rng());
+
+  // Exponent field below 20: magnitude < 2^5.
+  std::uniform_int_distribution<uint32_t> exponent(0, 19);
+  const uint16_t unit = f32_to_f16(type == DType::Q6_K ? 0.25f : 1.0f);
+  for (size_t b = 0; b < n / info.block_size; ++b) {
+    for (size_t offset : half_fields(type)) {
+      const auto random_half = static_cast<uint16_t>((rng() & 0x83ff) | (exponent(rng) << 10));
+      const uint16_t half = unit_fields ? unit : random_half;
+      std::memcpy(row.data() + b * info.block_bytes + offset, &half, sizeof(half));
+    }
+  }
+  return row;
+}
+
+// A random row of any kernel type: random blocks for the 4- to 6-bit types,
+// random values in [-1, 1] encoded for the others.
+inline std::vector<uint8_t> random_row(DType type, size_t n, uint32_t seed) {
+  if (is_random_block_type(type)) return random_blocks(type, n, seed);
+  return encode_row(type, random_floats(n, seed));
+}
+
+// The activations the kernels multiply rows of `type` with on the active ISA:
+// x itself on the float path, or x quantized to activation_type(type) and
+// dequantized on the integer path. dot_row_ref with them leaves only float
+// rounding between the kernels and the reference.
+inline std::vector<float> kernel_activations(DType type, const std::vector<float>& x) {
+  const DType activations = activation_type(type);
+  if (activations == DType::F32) return x;
+
+  std::vector<uint8_t> quantized(row_bytes(activations, x.size()));
+  quantize_activations_ref(activations, x.data(), quantized.data(), x.size());
+  std::vector<float> values(x.size());
+  if (activations == DType::Q8_K) {
+    dequantize_row_q8_k_ref(quantized.data(), values.data(), x.size());
+  } else {
+    dequantize_row_ref(activations, quantized.data(), values.data(), x.size());
+  }
+  return values;
 }
 
 // Sum of |w_i * x_i|, the scale of the rounding error of a dot product.

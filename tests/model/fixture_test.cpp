@@ -31,7 +31,9 @@ std::vector<FixtureCase> all_cases() {
   std::vector<FixtureCase> cases;
   const std::vector<std::string> prompts = {"chat-turn", "digits-unicode", "life", "long-window", "whitespace"};
   const std::vector<std::pair<std::string, float>> models = {
-      {"tiny-gemma2-f32", 2e-2f}, {"tiny-gemma2-bf16", 3e-2f}, {"tiny-gemma2-q8_0", 1e-1f}, {"tiny-gemma2-hot-f32", 5e-2f}};
+      {"tiny-gemma2-f32", 2e-2f},      {"tiny-gemma2-bf16", 3e-2f},    {"tiny-gemma2-q8_0", 1e-1f},
+      {"tiny-gemma2-hot-f32", 5e-2f},  {"tiny-gemma2-q6_k", 1.5e-1f},  {"tiny-gemma2-q5_k_m", 1.5e-1f},
+      {"tiny-gemma2-q4_k_m", 1.5e-1f}, {"tiny-gemma2-q4_0", 1.5e-1f}};
   for (const auto& [model, tolerance] : models) {
     for (const auto& prompt : prompts) cases.push_back({model + "__" + prompt, tolerance});
   }

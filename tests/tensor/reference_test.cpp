@@ -309,9 +309,11 @@ TEST(DotRowRef, AccumulatesInDouble) {
 TEST(Reference, RejectsUnsupportedInput) {
   std::vector<uint8_t> row(64);
   std::vector<float> x(64), out(64);
-  EXPECT_FALSE(dtype_supported(DType::Q4_0));
+  EXPECT_FALSE(dtype_supported(DType::IQ4_NL));
+  EXPECT_FALSE(dtype_supported(DType::Q8_K));
   EXPECT_TRUE(dtype_supported(DType::BF16));
-  EXPECT_THROW(dot_row_ref(DType::Q4_0, row.data(), x.data(), 32), Error);
+  EXPECT_TRUE(dtype_supported(DType::Q4_0));
+  EXPECT_THROW(dot_row_ref(DType::IQ4_NL, row.data(), x.data(), 32), Error);
   EXPECT_THROW(dequantize_row_ref(DType::Q8_0, row.data(), out.data(), 33), Error);
   EXPECT_THROW(quantize_row_q8_0_ref(x.data(), row.data(), 40), Error);
 }
