@@ -204,6 +204,17 @@ TEST(GgufTensorInfo, RowNotWholeBlocks) {
                {"tensor 'blk.0.ffn_up.weight' row length dims[0] = 33", "q8_0 block size 32"});
 }
 
+TEST(GgufTensorInfo, KQuantRowNotWholeBlocks) {
+  expect_error(GgufBuilder().tensor("blk.3.ffn_down.weight", {300, 4}, DType::Q4_K).build(),
+               {"tensor 'blk.3.ffn_down.weight' row length dims[0] = 300", "q4_k block size 256"});
+}
+
+TEST(GgufTensorData, TruncatedKQuantBlocks) {
+  // Two Q6_K rows of 256 need 2 x 210 bytes; the data section holds 300.
+  GgufBuilder builder = GgufBuilder().tensor("blk.0.attn_v.weight", {256, 2}, DType::Q6_K).data_size(300);
+  expect_error(builder.build(), {"tensor 'blk.0.attn_v.weight' offset 0 with 420 bytes", "ends past the end of the file"});
+}
+
 TEST(GgufTensorInfo, UnknownType) {
   std::vector<uint8_t> bytes = GgufBuilder().tensor_raw("output.weight", {32, 2}, 99).build();
   expect_error(bytes, {"tensor 'output.weight' has unknown type id 99"}, "Convert the model to a supported type");
