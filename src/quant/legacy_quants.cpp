@@ -9,6 +9,7 @@
 #include "quant/block_layouts.h"
 #include "quant/quant_math.h"
 #include "quant/row_quantizers.h"
+#include "tensor/reference.h"
 
 namespace edgelm::quant {
 namespace {
@@ -121,21 +122,7 @@ void quantize_row_q5_1(const float* x, uint8_t* y, size_t n) {
   }
 }
 
-void quantize_row_q8_0(const float* x, uint8_t* y, size_t n) {
-  for (size_t b = 0; b < n / kBlock32; ++b, x += kBlock32, y += sizeof(BlockQ8_0)) {
-    float amax = 0.0f;
-    for (int j = 0; j < kBlock32; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-
-    // Quants use the float scale, not its fp16 rounding; roundf rounds half away from zero.
-    BlockQ8_0 block;
-    block.d = f32_to_f16(d);
-    for (int j = 0; j < kBlock32; ++j) {
-      block.qs[j] = static_cast<int8_t>(std::clamp(std::round(x[j] * id), -127.0f, 127.0f));
-    }
-    store_block(block, y);
-  }
-}
+// Q8_0 has one reference implementation, shared with the activation tests.
+void quantize_row_q8_0(const float* x, uint8_t* y, size_t n) { quantize_row_q8_0_ref(x, y, n); }
 
 }  // namespace edgelm::quant

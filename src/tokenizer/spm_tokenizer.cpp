@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <queue>
 
 #include "core/error.h"
 #include "tokenizer/utf8.h"
@@ -82,13 +81,12 @@ std::string escape_spaces(std::string_view text, bool space_prefix) {
 
 // Makes one linked symbol per character of the non-empty `text`. A malformed
 // byte sequence becomes its own symbol and later falls back to byte tokens.
-std::vector<Symbol> split_characters(const std::string& text) {
+void split_characters(std::string_view text, std::vector<Symbol>& symbols) {
   if (text.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     fail("cannot encode a text of {} bytes: symbol indexes are 32-bit", text.size());
   }
 
-  std::vector<Symbol> symbols;
-  symbols.reserve(text.size());
+  symbols.clear();
   for (size_t pos = 0; pos < text.size();) {
     const size_t length = scan_utf8(text, pos).length;
     const auto index = static_cast<int32_t>(symbols.size());
@@ -96,8 +94,14 @@ std::vector<Symbol> split_characters(const std::string& text) {
     pos += length;
   }
   symbols.back().next = -1;
-  return symbols;
 }
+
+bool starts_with_space_marker(std::string_view text, size_t pos) {
+  return text.substr(pos, kSpaceMarker.size()) == kSpaceMarker;
+}
+
+// Words longer than this are encoded without the cache, because they rarely repeat.
+constexpr size_t kMaxCachedWordBytes = 256;
 
 Vocab validated(Vocab vocab) {
   validate_vocab(vocab);
@@ -136,6 +140,22 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(validated(std::move(vocab))), s
       case TokenType::CONTROL:
       case TokenType::UNKNOWN:
         break;
+    }
+  }
+
+  // Find the characters that precede a "▁" inside a piece, and whether any
+  // merge target is UNUSED.
+  for (const auto& [text, id] : piece_ids_) {
+    if (vocab_.type(id) == TokenType::UNUSED) {
+      encode_by_word_ = false;
+    }
+    size_t previous = 0;
+    for (size_t pos = 0; pos < text.size();) {
+      if (pos > 0 && starts_with_space_marker(text, pos)) {
+        characters_before_inner_space_.insert(text.substr(previous, pos - previous));
+      }
+      previous = pos;
+      pos += scan_utf8(text, pos).length;
     }
   }
 
@@ -196,35 +216,92 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos, b
   return ids;
 }
 
+// Buffers reused across the words of one encode call.
+struct SpmTokenizer::Scratch {
+  std::vector<Symbol> symbols;
+  std::vector<MergeCandidate> heap;
+  // Merged texts that are UNUSED pieces are split again at the end, as
+  // SentencePiece does, so this map stores how each one was formed.
+  MergeSplits unused_merges;
+};
+
 void SpmTokenizer::encode_text(std::string_view text, bool space_prefix, std::vector<int32_t>& ids) const {
   if (text.empty()) {
     return;
   }
   const std::string escaped = escape_spaces(text, space_prefix);
-  std::vector<Symbol> symbols = split_characters(escaped);
+  Scratch scratch;
+  bool previous_unknown = false;
+  if (!encode_by_word_) {
+    encode_run(escaped, scratch, previous_unknown, ids);
+    return;
+  }
 
-  // Merged texts that are UNUSED pieces are split again at the end, as
-  // SentencePiece does, so this map stores how each one was formed.
-  MergeSplits unused_merges;
+  // Encode word by word. A word starts at a "▁" that no piece joins to the
+  // character before it, so merging each word alone gives the same symbols as
+  // merging the whole text. Words repeat, so their ids are cached; a word
+  // with an unknown character is not, because its ids depend on the word
+  // before it.
+  std::unordered_map<std::string_view, std::pair<size_t, size_t>> cache;  // word -> (offset, count) in cached_ids
+  std::vector<int32_t> cached_ids;
+  auto encode_word = [&](std::string_view word) {
+    const auto hit = cache.find(word);
+    if (hit != cache.end()) {
+      const auto [offset, count] = hit->second;
+      ids.insert(ids.end(), cached_ids.begin() + static_cast<std::ptrdiff_t>(offset),
+                 cached_ids.begin() + static_cast<std::ptrdiff_t>(offset + count));
+      previous_unknown = false;
+      return;
+    }
 
-  std::vector<MergeCandidate> storage;
-  storage.reserve(symbols.size());
-  std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, CandidateOrder> queue(CandidateOrder{},
-                                                                                          std::move(storage));
-  auto symbol_text = [&](int32_t index) {
-    return std::string_view(escaped).substr(symbols[index].begin, symbols[index].length);
+    const size_t first = ids.size();
+    const bool unknown_before = previous_unknown;
+    encode_run(word, scratch, previous_unknown, ids);
+    const bool has_unknown =
+        std::find(ids.begin() + static_cast<std::ptrdiff_t>(first), ids.end(), vocab_.unk_id) != ids.end();
+    if (word.size() <= kMaxCachedWordBytes && !unknown_before && !has_unknown) {
+      cache.emplace(word, std::make_pair(cached_ids.size(), ids.size() - first));
+      cached_ids.insert(cached_ids.end(), ids.begin() + static_cast<std::ptrdiff_t>(first), ids.end());
+    }
   };
+
+  const std::string_view all = escaped;
+  size_t word_begin = 0;
+  size_t previous = 0;
+  for (size_t pos = 0; pos < all.size();) {
+    if (pos > word_begin && starts_with_space_marker(all, pos) &&
+        !characters_before_inner_space_.contains(all.substr(previous, pos - previous))) {
+      encode_word(all.substr(word_begin, pos - word_begin));
+      word_begin = pos;
+    }
+    previous = pos;
+    pos += scan_utf8(all, pos).length;
+  }
+  encode_word(all.substr(word_begin));
+}
+
+void SpmTokenizer::encode_run(std::string_view text, Scratch& scratch, bool& previous_unknown,
+                              std::vector<int32_t>& ids) const {
+  std::vector<Symbol>& symbols = scratch.symbols;
+  split_characters(text, symbols);
+  MergeSplits& unused_merges = scratch.unused_merges;
+  unused_merges.clear();
+
+  std::vector<MergeCandidate>& heap = scratch.heap;
+  heap.clear();
+  auto symbol_text = [&](int32_t index) { return text.substr(symbols[index].begin, symbols[index].length); };
   auto add_candidate = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) {
       return;
     }
     const size_t length = symbols[left].length + symbols[right].length;
-    const std::string_view merged = std::string_view(escaped).substr(symbols[left].begin, length);
+    const std::string_view merged = text.substr(symbols[left].begin, length);
     const int32_t id = find_piece(merged);
     if (id < 0) {
       return;
     }
-    queue.push({vocab_.score(id), left, right, length});
+    heap.push_back({vocab_.score(id), left, right, length});
+    std::push_heap(heap.begin(), heap.end(), CandidateOrder{});
     if (vocab_.type(id) == TokenType::UNUSED) {
       unused_merges[merged] = {symbol_text(left), symbol_text(right)};
     }
@@ -236,9 +313,10 @@ void SpmTokenizer::encode_text(std::string_view text, bool space_prefix, std::ve
 
   // Merge the best pair until none is left. Each merge adds at most two
   // candidates, so this is O(n log n) in the number of characters.
-  while (!queue.empty()) {
-    const MergeCandidate candidate = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), CandidateOrder{});
+    const MergeCandidate candidate = heap.back();
+    heap.pop_back();
 
     Symbol& left = symbols[candidate.left];
     Symbol& right = symbols[candidate.right];
@@ -257,7 +335,6 @@ void SpmTokenizer::encode_text(std::string_view text, bool space_prefix, std::ve
     add_candidate(candidate.left, left.next);
   }
 
-  bool previous_unknown = false;
   for (int32_t i = 0; i >= 0; i = symbols[i].next) {
     emit_piece(symbol_text(i), unused_merges, previous_unknown, ids);
   }

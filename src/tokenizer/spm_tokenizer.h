@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,8 +42,14 @@ class SpmTokenizer final : public Tokenizer {
   // How a merged UNUSED piece was formed: its left and right parts.
   using MergeSplits = std::unordered_map<std::string_view, std::pair<std::string_view, std::string_view>>;
 
+  struct Scratch;
+
   // Encodes raw text (no special tokens) and appends the ids.
   void encode_text(std::string_view text, bool space_prefix, std::vector<int32_t>& ids) const;
+  // Merges the characters of `text` (spaces already "▁") and appends the ids
+  // of the final symbols. `previous_unknown` carries the run of unknown
+  // characters across calls.
+  void encode_run(std::string_view text, Scratch& scratch, bool& previous_unknown, std::vector<int32_t>& ids) const;
   // Appends the ids of one final symbol: its piece, the parts of an UNUSED
   // piece, its byte tokens, or an unknown token (one per run of unknowns, as
   // in SentencePiece).
@@ -60,6 +67,14 @@ class SpmTokenizer final : public Tokenizer {
   std::array<int32_t, 256> byte_ids_;  // byte fallback token per byte value, or -1
   std::vector<int16_t> token_byte_;    // byte value of each BYTE token, or -1
   std::vector<int32_t> end_of_generation_ids_;  // sorted
+
+  // Characters that come right before a "▁" inside some piece. A "▁" after
+  // any other character starts a word that no merge crosses, so text can be
+  // encoded word by word, with a cache. Keys point into vocab_.tokens.
+  std::unordered_set<std::string_view> characters_before_inner_space_;
+  // False when UNUSED pieces exist: how SentencePiece splits them again
+  // depends on merges anywhere in the text, so the text is merged as a whole.
+  bool encode_by_word_ = true;
 };
 
 }  // namespace edgelm

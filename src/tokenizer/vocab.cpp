@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf_file.h"
+#include "tokenizer/pre_tokenizer.h"
 
 namespace edgelm {
 
@@ -139,16 +140,31 @@ Vocab read_vocab(const GgufFile& file) {
     }
   }
 
-  vocab.bos_id = read_token_id(file, token_id_key("bos")).value_or(default_id(vocab, 1));
-  vocab.eos_id = read_token_id(file, token_id_key("eos")).value_or(default_id(vocab, 2));
+  // Byte-level BPE vocabularies carry merges and name their pre-tokenizer.
+  const bool byte_level = vocab.model == "gpt2";
+  vocab.pre = file.find_string("tokenizer.ggml.pre").value_or("");
+  if (file.has("tokenizer.ggml.merges")) {
+    vocab.merges = file.get_string_array("tokenizer.ggml.merges");
+  }
+  bool add_bos_default = true;
+  if (byte_level) {
+    try {
+      add_bos_default = find_pre_tokenizer(vocab.pre).add_bos;
+    } catch (const Error& error) {
+      fail("{}: {}", file.path(), error.what());
+    }
+  }
+
+  vocab.bos_id = read_token_id(file, token_id_key("bos")).value_or(default_id(vocab, byte_level ? 11 : 1));
+  vocab.eos_id = read_token_id(file, token_id_key("eos")).value_or(default_id(vocab, byte_level ? 11 : 2));
   vocab.unk_id = read_token_id(file, token_id_key("unknown")).value_or(find_unknown_id(vocab));
   vocab.eot_id = read_token_id(file, token_id_key("eot")).value_or(kNoToken);
   vocab.eom_id = read_token_id(file, token_id_key("eom")).value_or(kNoToken);
   vocab.pad_id = read_token_id(file, token_id_key("padding")).value_or(kNoToken);
 
-  vocab.add_bos = read_flag(file, "tokenizer.ggml.add_bos_token", true);
+  vocab.add_bos = read_flag(file, "tokenizer.ggml.add_bos_token", add_bos_default);
   vocab.add_eos = read_flag(file, "tokenizer.ggml.add_eos_token", false);
-  vocab.add_space_prefix = read_flag(file, "tokenizer.ggml.add_space_prefix", true);
+  vocab.add_space_prefix = read_flag(file, "tokenizer.ggml.add_space_prefix", !byte_level);
 
   try {
     validate_vocab(vocab);

@@ -16,6 +16,8 @@ struct Vocab {
   std::vector<std::string> tokens;  // tokenizer.ggml.tokens, indexed by id
   std::vector<float> scores;        // tokenizer.ggml.scores (empty means all 0)
   std::vector<TokenType> types;     // tokenizer.ggml.token_type (empty means all NORMAL)
+  std::string pre;                  // tokenizer.ggml.pre, the pre-tokenizer (empty when absent)
+  std::vector<std::string> merges;  // tokenizer.ggml.merges: "left right", highest priority first
 
   int32_t bos_id = -1;
   int32_t eos_id = -1;
@@ -33,10 +35,13 @@ struct Vocab {
 };
 
 // Reads the tokenizer.ggml.* keys. Missing BOS/EOS ids and flags take the
-// defaults llama.cpp uses for SentencePiece vocabularies (BOS 1, EOS 2,
-// add_bos and add_space_prefix true). A missing unknown id is looked up by
-// token type, then by the text "<unk>". Throws Error naming the key and value
-// for arrays of different lengths, unknown token types and ids out of range.
+// defaults llama.cpp uses. SentencePiece vocabularies get BOS 1, EOS 2, and
+// add_bos and add_space_prefix true. Byte-level BPE ("gpt2") gets BOS and EOS
+// 11, no space prefix, and add_bos as the pre-tokenizer sets it (true for
+// Llama 3). A missing unknown id is looked up by token type, then by the text
+// "<unk>". Throws Error naming the key and value for arrays of different
+// lengths, unknown token types, ids out of range and, for "gpt2", an unknown
+// tokenizer.ggml.pre.
 Vocab read_vocab(const GgufFile& file);
 
 // Checks the invariants the tokenizers rely on, and throws Error naming the
