@@ -14,5 +14,7 @@ CommandRunner add_run_command(CLI::App& app);
 CommandRunner add_tokenize_command(CLI::App& app);
 CommandRunner add_logits_command(CLI::App& app);
 CommandRunner add_quantize_command(CLI::App& app);
+CommandRunner add_chat_command(CLI::App& app);
+CommandRunner add_template_command(CLI::App& app);
 
 }  // namespace edgelm::cli

@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   commands["tokenize"] = edgelm::cli::add_tokenize_command(app);
   commands["logits"] = edgelm::cli::add_logits_command(app);
   commands["quantize"] = edgelm::cli::add_quantize_command(app);
+  commands["chat"] = edgelm::cli::add_chat_command(app);
+  commands["template"] = edgelm::cli::add_template_command(app);
 
   try {
     app.parse(argc, argv);

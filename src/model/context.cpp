@@ -28,6 +28,15 @@ Context::Context(const Model& model, uint32_t n_ctx, ThreadPool& pool, uint32_t 
   rope_sin_.resize(b * hp_.n_rot / 2);
 }
 
+bool Context::truncate(uint32_t n) {
+  if (n >= n_past_) return n == n_past_;
+  for (uint32_t il = 0; il < hp_.n_layer; ++il) {
+    if (kv_.is_sliding(il) && n_past_ > kv_.capacity(il)) return false;
+  }
+  n_past_ = n;
+  return true;
+}
+
 const float* Context::eval(const int32_t* tokens, size_t n, LogitsMode mode) {
   if (n == 0) fail("nothing to evaluate: the token list is empty");
   if (n_past_ + n > kv_.n_ctx()) {

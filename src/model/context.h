@@ -32,6 +32,12 @@ class Context {
   // Forgets every position (the next eval starts at 0).
   void reset() { n_past_ = 0; }
 
+  // Forgets the positions from n on, when the cache still holds everything
+  // before n: always without sliding-window layers, and with them only while
+  // no ring has wrapped yet (n_past <= window). Returns false, changing
+  // nothing, when positions before n have been overwritten.
+  bool truncate(uint32_t n);
+
  private:
   // Runs one chunk of at most max_batch tokens at positions n_past_... and
   // writes the logits of the rows in [first_logit_row, n) to `logits`.
