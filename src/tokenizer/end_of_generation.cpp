@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "tokenizer/well_known_tokens.h"
+
 namespace edgelm {
 
 namespace {
@@ -23,8 +25,8 @@ int32_t find_token(const Vocab& vocab, std::string_view text) {
 }
 
 bool is_end_text(std::string_view text) {
-  return text == kEndOfMessageText ||
-         std::find(std::begin(kEndOfTurnTexts), std::end(kEndOfTurnTexts), text) != std::end(kEndOfTurnTexts);
+  return std::find(std::begin(kEndOfGenerationTexts), std::end(kEndOfGenerationTexts), text) !=
+         std::end(kEndOfGenerationTexts);
 }
 
 }  // namespace

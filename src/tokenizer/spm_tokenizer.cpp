@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "tokenizer/end_of_generation.h"
 #include "tokenizer/utf8.h"
 
 namespace edgelm {
@@ -11,12 +12,6 @@ namespace edgelm {
 namespace {
 
 constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581 "▁", SentencePiece's space
-
-// Token texts that llama.cpp also treats as end of generation, for
-// vocabularies whose metadata names only EOS.
-constexpr std::string_view kEndOfGenerationTexts[] = {
-    "<end_of_turn>", "<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|im_end|>", "<|end|>", "<|endoftext|>", "<EOT>",
-};
 
 // Parses "<0xNN>" (two hex digits), or returns -1 for any other text.
 int parse_byte_token(std::string_view text) {
@@ -166,22 +161,7 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(validated(std::move(vocab))), s
     }
   }
 
-  for (int32_t id : {vocab_.eos_id, vocab_.eot_id, vocab_.eom_id}) {
-    if (id >= 0) {
-      end_of_generation_ids_.push_back(id);
-    }
-  }
-  for (int32_t id = 0; id < n; ++id) {
-    const std::string& text = vocab_.tokens[id];
-    for (std::string_view eog_text : kEndOfGenerationTexts) {
-      if (text == eog_text) {
-        end_of_generation_ids_.push_back(id);
-      }
-    }
-  }
-  std::sort(end_of_generation_ids_.begin(), end_of_generation_ids_.end());
-  end_of_generation_ids_.erase(std::unique(end_of_generation_ids_.begin(), end_of_generation_ids_.end()),
-                               end_of_generation_ids_.end());
+  end_of_generation_ids_ = end_of_generation_ids(vocab_);
 }
 
 int32_t SpmTokenizer::find_piece(std::string_view text) const {
