@@ -28,4 +28,9 @@ Utf8Step scan_utf8(std::string_view text, size_t pos);
 // Appends the UTF-8 encoding of U+FFFD.
 void append_replacement_character(std::string& out);
 
+// Appends the shortest UTF-8 encoding of `code_point` (at most U+10FFFF),
+// surrogates included, so callers that carry raw bytes as lone surrogates
+// can encode them too.
+void append_utf8(std::string& out, char32_t code_point);
+
 }  // namespace edgelm
