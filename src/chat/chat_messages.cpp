@@ -31,6 +31,7 @@ std::string content_text(const nlohmann::json& content, size_t index) {
 
 std::vector<ChatMessage> messages_from_json(const nlohmann::json& messages) {
   if (!messages.is_array()) fail("the messages must be a JSON array of message objects, not {}", messages.type_name());
+  if (messages.empty()) fail("the messages array is empty; give at least one message such as {{\"role\": \"user\", \"content\": \"Hi\"}}");
 
   std::vector<ChatMessage> result;
   for (size_t i = 0; i < messages.size(); ++i) {

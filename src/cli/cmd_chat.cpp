@@ -68,6 +68,9 @@ int chat(ChatOptions options) {
   auto model = load_model(options.model);
   ThreadPool pool(threads);
   Context context(*model, context_length(options.model, *model), pool);
+  if (options.n_predict >= static_cast<int32_t>(context.n_ctx())) {
+    fail("-n {} does not fit in the context of {} tokens; lower -n or raise -c", options.n_predict, context.n_ctx());
+  }
   ChatSession session(context, sampler, make_renderer(*model), options.system_prompt);
 
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
@@ -112,6 +115,9 @@ int chat(ChatOptions options) {
     std::fputc('\n', stdout);
     std::fflush(stdout);
     if (stats.stop_reason == StopReason::kCancelled) std::fputs("(stopped)\n", stderr);
+    if (stats.stop_reason == StopReason::kLength && context.n_past() + 1 >= context.n_ctx()) {
+      std::fputs("(the context is full: /reset to start over, or raise -c)\n", stderr);
+    }
     spdlog::debug("reply: {} tokens, {:.1f} tok/s", stats.n_generated, stats.decode_tokens_per_second());
   }
   return 0;

@@ -32,7 +32,7 @@ TEST(ChatMessages, TextPartsJoinedWithNewlines) {
   EXPECT_EQ(messages[0].content, "one\ntwo");
 }
 
-TEST(ChatMessages, EmptyArray) { EXPECT_TRUE(messages_from_json(nlohmann::json::array()).empty()); }
+TEST(ChatMessages, EmptyArrayRejected) { EXPECT_THROW(messages_from_json(nlohmann::json::array()), Error); }
 
 TEST(ChatMessages, Errors) {
   EXPECT_NE(error_of(R"({"role": "user"})").find("JSON array"), std::string::npos);

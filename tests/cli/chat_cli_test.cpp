@@ -35,5 +35,23 @@ TEST(ChatCli, ResetForgetsHistory) {
   EXPECT_EQ(twice.out, once.out + once.out);
 }
 
+TEST(ChatCli, FullContextIsReported) {
+  auto r = run_edgelm("--log-level warn chat -m " +
+                          testing::shell_quote(std::string(EDGELM_SOURCE_DIR) + "/models/tiny-gemma2-q8_0.gguf") +
+                          " --temp 0 -c 40",
+                      "printf 'Hi\\n' |");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("the context is full"), std::string::npos) << r.err;
+}
+
+TEST(ChatCli, PredictLongerThanContextRejected) {
+  auto bad = run_edgelm("--log-level warn chat -m " +
+                            testing::shell_quote(std::string(EDGELM_SOURCE_DIR) + "/models/tiny-gemma2-q8_0.gguf") +
+                            " -c 32 -n 100",
+                        "printf 'Hi\\n' |");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("-n 100"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace edgelm
