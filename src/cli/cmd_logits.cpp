@@ -27,7 +27,7 @@ int print_logits(const LogitsOptions& options) {
   uint32_t n_ctx = options.model.n_ctx > 0 ? context_length(options.model, *model)
                                            : std::min<uint32_t>(model->hparams().n_ctx_train,
                                                                 std::max<uint32_t>(prompt.size(), 1));
-  if (prompt.size() > n_ctx) fail("the prompt has {} tokens but the context holds {}; raise -c", prompt.size(), n_ctx);
+  if (prompt.size() > n_ctx) fail("the prompt has {} tokens but the context has room for {}; raise -c", prompt.size(), n_ctx);
 
   ThreadPool pool(threads);
   Context context(*model, n_ctx, pool);

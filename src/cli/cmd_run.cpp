@@ -35,7 +35,7 @@ int run(RunOptions options) {
   int32_t n_predict = options.n_predict;
   if (n_predict < 0) {
     if (prompt.size() >= n_ctx) {
-      fail("the prompt has {} tokens but the context holds {}; raise -c or shorten the prompt", prompt.size(), n_ctx);
+      fail("the prompt has {} tokens but the context has room for {}; raise -c or shorten the prompt", prompt.size(), n_ctx);
     }
     n_predict = static_cast<int32_t>(n_ctx - prompt.size());
   }

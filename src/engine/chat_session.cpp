@@ -57,7 +57,7 @@ GenerationStats ChatSession::reply(const std::string& user_text, int32_t max_tok
     return !cancel.load();
   });
 
-  // The cache holds the prompt and the generated tokens that were evaluated:
+  // The cache contains the prompt and the generated tokens that were evaluated:
   // all of them after an end token, all but the last after a length stop or a cancel.
   evaluated_ = prompt;
   evaluated_.insert(evaluated_.end(), stats.tokens.begin(), stats.tokens.end());

@@ -28,7 +28,7 @@ GenerationStats generate(Context& context, const std::vector<int32_t>& prompt, i
   if (prompt.empty()) fail("the prompt is empty; give some text with -p or ids with --prompt-ids");
   size_t needed = context.n_past() + prompt.size() + static_cast<size_t>(std::max(n_predict, 0));
   if (needed > context.n_ctx()) {
-    fail("the prompt ({} tokens) plus -n {} needs {} positions but the context holds {}; raise -c or lower -n",
+    fail("the prompt ({} tokens) plus -n {} needs {} positions but the context has room for {}; raise -c or lower -n",
          prompt.size(), n_predict, needed, context.n_ctx());
   }
 

@@ -32,7 +32,7 @@ class Context {
   // Forgets every position (the next eval starts at 0).
   void reset() { n_past_ = 0; }
 
-  // Forgets the positions from n on, when the cache still holds everything
+  // Forgets the positions from n on, when the cache still contains everything
   // before n: always without sliding-window layers, and with them only while
   // no ring has wrapped yet (n_past <= window). Returns false, changing
   // nothing, when positions before n have been overwritten.
