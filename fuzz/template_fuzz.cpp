@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary chat template text must parse and render, or
-// fail with an Error, never crash, hang or exhaust memory.
+// fail with an Error. libFuzzer reports crashes, sanitizer errors, inputs
+// slower than -timeout and memory above -rss_limit_mb.
 
 #include <cstddef>
 #include <cstdint>

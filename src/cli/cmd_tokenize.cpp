@@ -1,4 +1,4 @@
-// edgelm tokenize: print the ids the model sees for a prompt, as one JSON array.
+// edgelm tokenize: print the token ids of a prompt, as one JSON array.
 
 #include <cstdio>
 

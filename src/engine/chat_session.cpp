@@ -27,7 +27,7 @@ GenerationStats ChatSession::reply(const std::string& user_text, int32_t max_tok
 
   // Keep the part of the KV cache that matches the new prompt. The template
   // may render earlier replies differently from the generated tokens (Gemma's
-  // trims them), so the match can end before the cache does; cutting the
+  // trims them), so the match can end before the cache does. Cutting the
   // cache back is possible only while no sliding-window ring has wrapped.
   size_t common = 0;
   size_t max_common = std::min(evaluated_.size(), prompt.size() - 1);

@@ -11,8 +11,8 @@ class GgufFile;
 
 enum class Architecture { kGemma2, kLlama };
 
-// How RoPE pairs the dimensions of a head. GGUF Llama files have their Q/K rows
-// permuted by the converter so that adjacent pairs rotate; Gemma rotates
+// Pairing of a head's dimensions in RoPE. GGUF Llama files have their Q/K rows
+// permuted by the converter so that adjacent pairs rotate. Gemma rotates
 // dimension i with i + n_rot/2.
 enum class RopeStyle { kAdjacentPairs, kHalves };
 
@@ -41,8 +41,8 @@ struct HParams {
   float attn_softcap = 0.0f;   // 0: none; else scores = c * tanh(scores / c)
   float final_softcap = 0.0f;  // same for the output logits
 
-  // Sliding-window attention: a query at position i sees keys j with
-  // 0 <= i - j < sliding_window on the layers marked true.
+  // Sliding-window attention: on the layers marked true, a query at position i
+  // attends to keys j with 0 <= i - j < sliding_window.
   uint32_t sliding_window = 0;
   std::vector<bool> layer_is_sliding;
 
