@@ -265,6 +265,7 @@ HWY_INLINE float DotQuantized(DType type, const uint8_t* row, const uint8_t* xq,
 #endif
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  // 512-bit versions of the most used types; the rest use the AVX2 kernels below.
   switch (type) {
     case DType::Q8_0:
       return DotQ8_0Avx512(row, xq, n_blocks);
@@ -276,20 +277,12 @@ HWY_INLINE float DotQuantized(DType type, const uint8_t* row, const uint8_t* xq,
       return DotK4Avx512<quant::q5_k::kBytes, quant::q5_k::kQs, quant::q5_k::kQh>(row, xq, n_blocks);
     case DType::Q6_K:
       return DotQ6_KAvx512(row, xq, n_blocks);
-    case DType::Q2_K:
-      return DotQ2_K(row, xq, n_blocks);
-    case DType::Q3_K:
-      return DotQ3_K(row, xq, n_blocks);
-    case DType::Q4_1:
-      return DotQ4_1(row, xq, n_blocks);
-    case DType::Q5_0:
-      return DotQ5_0(row, xq, n_blocks);
-    case DType::Q5_1:
-      return DotQ5_1(row, xq, n_blocks);
     default:
-      return 0.0f;
+      break;
   }
-#elif HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+#endif
+
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   switch (type) {
     case DType::Q8_0:
       return DotQ8_0(row, xq, n_blocks);
