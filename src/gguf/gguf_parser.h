@@ -18,7 +18,7 @@ namespace edgelm {
 inline constexpr int kMaxArrayDepth = 8;
 inline constexpr uint64_t kMaxMetadataValues = uint64_t{1} << 23;
 inline constexpr uint32_t kMaxTensorDims = 4;
-// Keys and tensor names must be valid UTF-8 (the format asks for ASCII keys)
+// Keys and tensor names must be valid UTF-8 (the format specifies ASCII keys)
 // so that messages can print them. String values stay raw bytes, because
 // token pieces may be any bytes.
 inline constexpr size_t kMaxKeyBytes = 65535;

@@ -8,7 +8,7 @@
 namespace edgelm {
 
 // out = x / sqrt(mean(x²) + eps) * weight. The weight of Gemma files already
-// holds (1 + w). Sums in double so the norm does not depend on the length.
+// contains (1 + w). Sums in double so the norm does not depend on the length.
 void rms_norm(const float* x, const float* weight, float eps, float* out, size_t n);
 
 // softcap(s, c) = c * tanh(s / c), in place.

@@ -22,10 +22,9 @@ void Context::attention(uint32_t il, size_t n, uint32_t pos0) {
   const size_t v_dim = hp_.v_dim();
   const size_t out_dim = size_t{hp_.n_head} * hd_v;
 
-  // One task per (token, head). Keys before pos0 come from the cache; keys of
-  // this chunk come from k_ and v_, because writing them into a sliding
-  // layer's ring first would overwrite positions that earlier queries of the
-  // chunk still need.
+  // One task per (token, head). Keys before pos0 come from the cache, and keys
+  // of this chunk from k_ and v_. Writing the chunk into a sliding layer's
+  // ring first would overwrite positions that its earlier queries still need.
   pool_.parallel_for(n * hp_.n_head, [&](size_t begin, size_t end) {
     thread_local std::vector<float> scores;
     for (size_t task = begin; task < end; ++task) {

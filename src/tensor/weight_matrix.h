@@ -8,7 +8,7 @@
 
 namespace edgelm {
 
-// Row r holds `cols` elements at data + r * row_stride, in format `type`.
+// Row r contains `cols` elements at data + r * row_stride, in format `type`.
 // For GGUF tensors cols is dims[0] and rows is dims[1].
 struct WeightMatrix {
   DType type = DType::F32;

@@ -33,7 +33,7 @@ class Tokenizer {
   // Splits text into ids. With add_bos the BOS id is prepended once (when the
   // model's tokenizer.ggml.add_bos_token allows it and the text does not
   // already begin with it). User-defined token texts always become their ids,
-  // as in SentencePiece; with parse_special, control token texts such as
+  // as in SentencePiece. With parse_special, control token texts such as
   // "<start_of_turn>" (typed CONTROL in Gemma GGUF files) do too.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const = 0;
 

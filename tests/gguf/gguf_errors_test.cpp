@@ -210,7 +210,7 @@ TEST(GgufTensorInfo, KQuantRowNotWholeBlocks) {
 }
 
 TEST(GgufTensorData, TruncatedKQuantBlocks) {
-  // Two Q6_K rows of 256 need 2 x 210 bytes; the data section holds 300.
+  // Two Q6_K rows of 256 need 2 x 210 bytes; the data section has 300.
   GgufBuilder builder = GgufBuilder().tensor("blk.0.attn_v.weight", {256, 2}, DType::Q6_K).data_size(300);
   expect_error(builder.build(), {"tensor 'blk.0.attn_v.weight' offset 0 with 420 bytes", "ends past the end of the file"});
 }
