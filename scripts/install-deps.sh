@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that building, testing and fuzzing edgelm needs.
+# Installs every Debian 12 package that building, testing and fuzzing edgelm
+# needs, then the npm packages of the end-to-end tests (tests/e2e).
 set -euo pipefail
+repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -10,7 +12,11 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libpcre2-dev libsentencepiece-dev sentencepiece libxxhash-dev libcpp-httplib-dev
   python3 python3-jinja2
+  nodejs
 )
+# NodeSource's nodejs package contains npm and conflicts with Debian's npm
+# package, so an npm already on the PATH counts as installed.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -19,11 +25,15 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The end-to-end tests fetch nothing at test time: the openai client version
+# pinned in tests/e2e/package-lock.json is installed here.
+echo "install-deps: npm ci in tests/e2e"
+npm ci --prefix "$repo_root/tests/e2e" --prefer-offline --no-audit --no-fund --loglevel=error

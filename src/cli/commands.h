@@ -16,5 +16,6 @@ CommandRunner add_logits_command(CLI::App& app);
 CommandRunner add_quantize_command(CLI::App& app);
 CommandRunner add_chat_command(CLI::App& app);
 CommandRunner add_template_command(CLI::App& app);
+CommandRunner add_serve_command(CLI::App& app);
 
 }  // namespace edgelm::cli

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   commands["quantize"] = edgelm::cli::add_quantize_command(app);
   commands["chat"] = edgelm::cli::add_chat_command(app);
   commands["template"] = edgelm::cli::add_template_command(app);
+  commands["serve"] = edgelm::cli::add_serve_command(app);
 
   try {
     app.parse(argc, argv);

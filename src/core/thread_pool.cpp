@@ -3,8 +3,34 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace edgelm {
+namespace {
+
+// How long a thread polls for the next loop or for the others to finish
+// before it sleeps. A forward pass issues dozens of short loops in a row, and
+// waking a sleeping thread through the kernel costs more than most of them.
+constexpr std::chrono::microseconds kSpinTime{200};
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `ready` until it returns true or kSpinTime passed. Returns its last value.
+template <typename Ready>
+bool spin_until(Ready ready) {
+  auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (unsigned i = 1;; ++i) {
+    if (ready()) return true;
+    cpu_relax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return ready();
+  }
+}
+
+}  // namespace
 
 size_t ThreadPool::hardware_threads() {
   long n = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -22,7 +48,7 @@ ThreadPool::ThreadPool(size_t n_threads)
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -40,14 +66,21 @@ void ThreadPool::run_range(size_t index) {
 void ThreadPool::worker_loop(size_t index) {
   uint64_t seen = 0;
   for (;;) {
-    {
+    // Poll first, then sleep. The sleeper count and the generation are both
+    // sequentially consistent, so parallel_for either sees this thread
+    // asleep and notifies it, or this thread sees the new generation.
+    auto has_work = [&] { return stopping_.load() || generation_.load() != seen; };
+    if (!spin_until(has_work)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+      sleepers_.fetch_add(1);
+      wake_.wait(lock, has_work);
+      sleepers_.fetch_sub(1);
     }
+    if (stopping_.load()) return;
+    seen = generation_.load();
+
     run_range(index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();
     }
@@ -61,19 +94,24 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     return;
   }
 
-  {
+  job_ = &fn;
+  job_n_ = n;
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);
+  if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    pending_.store(n_threads_ - 1, std::memory_order_release);
-    ++generation_;
+    wake_.notify_all();
   }
-  wake_.notify_all();
 
   run_range(0);
 
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+  auto all_done = [&] { return pending_.load() == 0; };
+  if (!spin_until(all_done)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    caller_sleeping_.store(true);
+    done_.wait(lock, all_done);
+    caller_sleeping_.store(false);
+  }
   job_ = nullptr;
 }
 

@@ -37,14 +37,20 @@ class ThreadPool {
   size_t n_threads_;
   std::vector<std::thread> workers_;
 
+  // The current loop: written by parallel_for before generation_ changes.
+  const std::function<void(size_t, size_t)>* job_ = nullptr;
+  size_t job_n_ = 0;
+
+  std::atomic<uint64_t> generation_{0};  // one more for each loop
+  std::atomic<size_t> pending_{0};       // workers still running the current loop
+  std::atomic<bool> stopping_{false};
+
+  // Sleeping threads wait on these after polling for a while.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  const std::function<void(size_t, size_t)>* job_ = nullptr;
-  size_t job_n_ = 0;
-  uint64_t generation_ = 0;
-  std::atomic<size_t> pending_{0};
-  bool stopping_ = false;
+  std::atomic<size_t> sleepers_{0};
+  std::atomic<bool> caller_sleeping_{false};
 };
 
 }  // namespace edgelm

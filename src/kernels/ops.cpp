@@ -1,5 +1,8 @@
 #include "kernels/ops.h"
 
+#include "kernels/activations.h"
+#include "kernels/matvec.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -13,18 +16,13 @@ void rms_norm(const float* x, const float* weight, float eps, float* out, size_t
 }
 
 void soft_cap(float* x, size_t n, float cap) {
-  float inv_cap = 1.0f / cap;
-  for (size_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] * inv_cap);
+  init_isa();
+  kernels::soft_cap(x, n, cap);
 }
 
 void gelu_tanh_mul(float* gate, const float* up, size_t n) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  constexpr float kCoefficient = 0.044715f;
-  for (size_t i = 0; i < n; ++i) {
-    float g = gate[i];
-    float inner = kSqrt2OverPi * (g + kCoefficient * g * g * g);
-    gate[i] = 0.5f * g * (1.0f + std::tanh(inner)) * up[i];
-  }
+  init_isa();
+  kernels::gelu_tanh_mul(gate, up, n);
 }
 
 void silu_mul(float* gate, const float* up, size_t n) {

@@ -10,14 +10,14 @@
 
 namespace edgelm {
 
-KvCache::KvCache(const HParams& hp, uint32_t n_ctx)
+KvCache::KvCache(const HParams& hp, uint32_t n_ctx, uint32_t rewind)
     : n_ctx_(n_ctx), k_dim_(hp.k_dim()), v_dim_(hp.v_dim()), layers_(hp.n_layer) {
   if (n_ctx == 0) fail("context length must be at least 1");
 
   for (uint32_t il = 0; il < hp.n_layer; ++il) {
     Layer& layer = layers_[il];
     layer.sliding = hp.layer_is_sliding[il] && hp.sliding_window > 0;
-    layer.capacity = layer.sliding ? std::min(hp.sliding_window, n_ctx) : n_ctx;
+    layer.capacity = layer.sliding ? std::min<uint64_t>(uint64_t{hp.sliding_window} + rewind, n_ctx) : n_ctx;
 
     // Anonymous mappings are zero pages until written, so a long context
     // costs physical memory only for the positions actually used.
@@ -53,6 +53,14 @@ size_t KvCache::sliding_bytes() const {
 size_t KvCache::global_bytes() const {
   size_t total = 0;
   for (const Layer& layer : layers_) total += layer.sliding ? 0 : layer.mapping_bytes;
+  return total;
+}
+
+size_t KvCache::filled_bytes(uint32_t n_positions) const {
+  size_t total = 0;
+  for (const Layer& layer : layers_) {
+    total += size_t{std::min(n_positions, layer.capacity)} * (k_dim_ + v_dim_) * sizeof(float);
+  }
   return total;
 }
 

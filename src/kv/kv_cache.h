@@ -17,13 +17,16 @@ namespace edgelm {
 class KvCache {
  public:
   // Sizes each layer for a context of n_ctx positions. Memory is reserved
-  // up front and committed by the OS only as positions are written.
-  KvCache(const HParams& hp, uint32_t n_ctx);
+  // up front and committed by the OS only as positions are written. Sliding
+  // layers get `rewind` positions beyond the window, so that a sequence can
+  // step back that far after its ring has wrapped (see Sequence::truncate).
+  KvCache(const HParams& hp, uint32_t n_ctx, uint32_t rewind = 0);
   ~KvCache();
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;
 
   uint32_t n_ctx() const { return n_ctx_; }
+  uint32_t n_layers() const { return static_cast<uint32_t>(layers_.size()); }
   // Positions layer `il` holds: n_ctx for global layers, the window for sliding ones.
   uint32_t capacity(uint32_t il) const { return layers_[il].capacity; }
   bool is_sliding(uint32_t il) const { return layers_[il].sliding; }
@@ -40,6 +43,10 @@ class KvCache {
   size_t sliding_bytes() const;
   size_t global_bytes() const;
   size_t total_bytes() const { return sliding_bytes() + global_bytes(); }
+
+  // Bytes that hold data once the first n_positions positions are written
+  // (sliding layers count at most their window).
+  size_t filled_bytes(uint32_t n_positions) const;
 
  private:
   struct Layer {

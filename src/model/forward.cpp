@@ -1,23 +1,22 @@
-// The decoder forward pass of one chunk of tokens, written as the model's equations.
+// The decoder forward pass of one batch of tokens, written as the model's equations.
 
 #include <cmath>
 
 #include "kernels/matvec.h"
 #include "kernels/ops.h"
-#include "model/context.h"
+#include "model/batch_forward.h"
 
 namespace edgelm {
 
-void Context::forward_chunk(const int32_t* tokens, size_t n, size_t first_logit_row, float* logits) {
+void BatchForward::forward(size_t n, const std::vector<size_t>& logit_rows, float* logits) {
   const size_t d = hp_.n_embd;
-  const uint32_t pos0 = n_past_;
   float* x = x_.data();
   float* xn = xn_.data();
 
   // Token embeddings, scaled by sqrt(d_model) for Gemma.
   float embd_scale = hp_.scale_embeddings ? std::sqrt(static_cast<float>(d)) : 1.0f;
   for (size_t t = 0; t < n; ++t) {
-    dequantize_row(w_.token_embd.type, w_.token_embd.row(tokens[t]), x + t * d, d);
+    dequantize_row(w_.token_embd.type, w_.token_embd.row(tokens_[t]), x + t * d, d);
     if (hp_.scale_embeddings) {
       for (size_t i = 0; i < d; ++i) x[t * d + i] *= embd_scale;
     }
@@ -27,8 +26,8 @@ void Context::forward_chunk(const int32_t* tokens, size_t n, size_t first_logit_
   const size_t half_rot = hp_.n_rot / 2;
   const float* freq_factors = w_.rope_freq_factors.empty() ? nullptr : w_.rope_freq_factors.data();
   for (size_t t = 0; t < n; ++t) {
-    rope_angles(hp_.n_rot, pos0 + static_cast<uint32_t>(t), hp_.rope_base, freq_factors,
-                rope_cos_.data() + t * half_rot, rope_sin_.data() + t * half_rot);
+    rope_angles(hp_.n_rot, rows_[t].pos, hp_.rope_base, freq_factors, rope_cos_.data() + t * half_rot,
+                rope_sin_.data() + t * half_rot);
   }
 
   for (uint32_t il = 0; il < hp_.n_layer; ++il) {
@@ -52,9 +51,9 @@ void Context::forward_chunk(const int32_t* tokens, size_t n, size_t first_logit_
       }
     }
 
-    // softmax(softcap(q·k * scale)) · v over the cache and this chunk, then the output projection.
-    attention(il, n, pos0);
-    store_kv(il, n, pos0);
+    // softmax(softcap(q·k * scale)) · v over the cache and this pass, then the output projection.
+    attention(il, n);
+    store_kv(il, n);
     matmul(lw.wo, attn_out_.data(), n, proj_.data(), pool_);
 
     // Gemma normalizes the attention output before the residual add.
@@ -85,10 +84,10 @@ void Context::forward_chunk(const int32_t* tokens, size_t n, size_t first_logit_
   }
 
   // Final norm and output head, only for the rows whose logits are wanted.
-  size_t n_out = n - first_logit_row;
+  const size_t n_out = logit_rows.size();
   if (n_out == 0) return;
-  for (size_t t = first_logit_row; t < n; ++t) {
-    rms_norm(x + t * d, w_.output_norm.data(), hp_.rms_eps, xn + (t - first_logit_row) * d, d);
+  for (size_t i = 0; i < n_out; ++i) {
+    rms_norm(x + logit_rows[i] * d, w_.output_norm.data(), hp_.rms_eps, xn + i * d, d);
   }
   matmul(w_.output, xn, n_out, logits, pool_);
   if (hp_.final_softcap > 0.0f) soft_cap(logits, n_out * hp_.n_vocab, hp_.final_softcap);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -36,6 +37,24 @@ void apply_repetition_penalty(std::vector<Candidate>& candidates, const std::vec
     }
     float& logit = candidates[id].logit;
     logit = logit > 0.0f ? logit / penalty : logit * penalty;
+  }
+}
+
+// Subtracts frequency * count + presence from the logit of each token that
+// occurs among the last `last_n` of `history`, as OpenAI's penalties do.
+void apply_presence_frequency(std::vector<Candidate>& candidates, const std::vector<int32_t>& history,
+                              float presence, float frequency, int32_t last_n) {
+  if ((presence == 0.0f && frequency == 0.0f) || last_n == 0 || history.empty()) {
+    return;
+  }
+  const size_t window = last_n < 0 ? history.size() : std::min(history.size(), static_cast<size_t>(last_n));
+  std::unordered_map<int32_t, int32_t> counts;
+  for (auto it = history.end() - static_cast<std::ptrdiff_t>(window); it != history.end(); ++it) counts[*it]++;
+  for (const auto& [id, count] : counts) {
+    if (id < 0 || static_cast<size_t>(id) >= candidates.size()) {
+      continue;
+    }
+    candidates[id].logit -= frequency * static_cast<float>(count) + presence;
   }
 }
 
@@ -137,6 +156,10 @@ Sampler::Sampler(const SamplerConfig& config) : config_(config) {
   if (!(config.repeat_penalty > 0.0f) || std::isinf(config.repeat_penalty)) {
     fail("repeat-penalty {} is invalid; use a positive factor (1 disables it)", config.repeat_penalty);
   }
+  if (!std::isfinite(config.presence_penalty) || !std::isfinite(config.frequency_penalty)) {
+    fail("presence penalty {} and frequency penalty {} must be finite", config.presence_penalty,
+         config.frequency_penalty);
+  }
   if (config.repeat_last_n < -1) {
     fail("repeat-last-n {} is invalid; use -1 for the whole history, 0 to disable, or a positive count",
          config.repeat_last_n);
@@ -150,7 +173,7 @@ Sampler::Sampler(const SamplerConfig& config) : config_(config) {
   rng_.seed(seed_);
 }
 
-// Steps in llama.cpp's default sampler order: repetition penalty, top-k,
+// Steps in llama.cpp's default sampler order: the penalties, top-k,
 // top-p, min-p, temperature, then a draw from the softmax. Top-p and min-p
 // therefore look at the distribution before temperature.
 int32_t Sampler::sample(const float* logits, size_t n_vocab, const std::vector<int32_t>& history) {
@@ -165,6 +188,8 @@ int32_t Sampler::sample(const float* logits, size_t n_vocab, const std::vector<i
     candidates[i] = {static_cast<int32_t>(i), logit};
   }
   apply_repetition_penalty(candidates, history, config_.repeat_penalty, config_.repeat_last_n);
+  apply_presence_frequency(candidates, history, config_.presence_penalty, config_.frequency_penalty,
+                           config_.repeat_last_n);
 
   if (config_.temperature <= 0.0f) {
     return argmax(candidates);

@@ -13,7 +13,9 @@ struct SamplerConfig {
   float top_p = 0.95f;       // 1 keeps all
   float min_p = 0.05f;       // 0 keeps all
   float repeat_penalty = 1.0f;  // 1 disables
-  int32_t repeat_last_n = 64;   // how many recent tokens the penalty looks at
+  float presence_penalty = 0.0f;   // subtracted once from a token seen in the window (OpenAI's)
+  float frequency_penalty = 0.0f;  // subtracted per occurrence in the window (OpenAI's)
+  int32_t repeat_last_n = 64;      // how many recent tokens the penalties look at
   uint64_t seed = 0xFFFFFFFFu;  // 0xFFFFFFFF picks a random seed
 };
 

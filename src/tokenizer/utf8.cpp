@@ -89,4 +89,19 @@ void append_utf8(std::string& out, char32_t code_point) {
   }
 }
 
+std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    const Utf8Step step = scan_utf8(text, pos);
+    if (step.status == Utf8Status::VALID) {
+      out.append(text.substr(pos, step.length));
+    } else {
+      append_replacement_character(out);
+    }
+    pos += step.length;
+  }
+  return out;
+}
+
 }  // namespace edgelm

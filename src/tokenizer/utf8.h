@@ -25,6 +25,10 @@ struct Utf8Step {
 // Classifies the bytes of `text` that begin at `pos` (pos < text.size()).
 Utf8Step scan_utf8(std::string_view text, size_t pos);
 
+// `text` with each INVALID or INCOMPLETE step replaced by U+FFFD: valid
+// UTF-8 that JSON writers and terminals accept.
+std::string replace_invalid_utf8(std::string_view text);
+
 // Appends the UTF-8 encoding of U+FFFD.
 void append_replacement_character(std::string& out);
 

@@ -103,6 +103,38 @@ TEST(ContextTruncate, RefusedAfterRingWraps) {
   context.eval(more.data(), more.size(), LogitsMode::kLast);  // 50 positions: the 32-slot ring wrapped
   EXPECT_FALSE(context.truncate(30));
   EXPECT_EQ(context.n_past(), 50u);
+
+  // Position 49 attends to 18..48, which the ring (18..49) still contains.
+  EXPECT_TRUE(context.truncate(49));
+  EXPECT_EQ(context.n_past(), 49u);
+}
+
+// Logits after stepping back within a wrapped ring with spare positions equal a fresh evaluation.
+TEST(SequenceTruncate, RewindAfterWrapMatchesFreshEvaluation) {
+  const Model& model = tiny_gemma();
+  ThreadPool pool(1);
+  BatchForward forward(model, pool, 64);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 60; ++i) ids.push_back(300 + i % 17);
+
+  // The window is 32; 8 spare positions allow stepping back 9.
+  Sequence sequence(model.hparams(), 256, 8);
+  BatchSegment all{&sequence, ids.data(), ids.size(), LogitsMode::kNone};
+  forward.eval({&all, 1});
+  EXPECT_FALSE(sequence.truncate(50));
+  ASSERT_TRUE(sequence.truncate(51));
+  std::vector<int32_t> next = {400, 401};
+  BatchSegment step{&sequence, next.data(), next.size(), LogitsMode::kLast};
+  const size_t n_vocab = model.hparams().n_vocab;
+  const float* rewound = forward.eval({&step, 1});
+  std::vector<float> got(rewound, rewound + n_vocab);
+
+  Sequence fresh(model.hparams(), 256);
+  std::vector<int32_t> expected_ids(ids.begin(), ids.begin() + 51);
+  expected_ids.insert(expected_ids.end(), next.begin(), next.end());
+  BatchSegment whole{&fresh, expected_ids.data(), expected_ids.size(), LogitsMode::kLast};
+  const float* expected = forward.eval({&whole, 1});
+  for (size_t i = 0; i < n_vocab; ++i) ASSERT_EQ(got[i], expected[i]) << "token " << i;
 }
 
 }  // namespace

@@ -191,6 +191,32 @@ TEST(Sampler, PenaltyWindow) {
   EXPECT_EQ(sampler.sample(logits.data(), logits.size(), {2, 0, 2}), 1);
 }
 
+TEST(Sampler, PresencePenaltyCountsOnce) {
+  SamplerConfig config = plain_config(0.0f);
+  config.presence_penalty = 0.5f;
+  Sampler sampler(config);
+  // 3.0 - 0.5 = 2.5 < 2.6.
+  const std::vector<float> logits = {3.0f, 2.6f, 2.4f};
+  EXPECT_EQ(sampler.sample(logits.data(), logits.size(), {}), 0);
+  EXPECT_EQ(sampler.sample(logits.data(), logits.size(), {0}), 1);
+  // Three occurrences still cost 0.5: 2.5 beats 2.4 and 2.6 - 0.5.
+  EXPECT_EQ(sampler.sample(logits.data(), logits.size(), {0, 0, 0, 1}), 0);
+}
+
+TEST(Sampler, FrequencyPenaltyCountsEachOccurrence) {
+  SamplerConfig config = plain_config(0.0f);
+  config.frequency_penalty = 0.3f;
+  Sampler sampler(config);
+  // One occurrence: 3.0 - 0.3 = 2.7 > 2.6; two: 2.4 < 2.6.
+  const std::vector<float> logits = {3.0f, 2.6f, -1.0f};
+  EXPECT_EQ(sampler.sample(logits.data(), logits.size(), {0}), 0);
+  EXPECT_EQ(sampler.sample(logits.data(), logits.size(), {0, 0}), 1);
+  // A negative penalty favours repeats, as OpenAI allows.
+  config.frequency_penalty = -1.0f;
+  Sampler favouring(config);
+  EXPECT_EQ(favouring.sample(logits.data(), logits.size(), {2, 2, 2, 2, 2}), 2);
+}
+
 TEST(Sampler, NanAndInfinityAreSafe) {
   Sampler sampler(plain_config(1.0f));
   const std::vector<float> with_nan = {NAN, 1.0f, NAN};

@@ -1,0 +1,195 @@
+#include "server/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include "server/api_error.h"
+#include "support/expected_output.h"
+
+namespace edgelm::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Model& tiny_gemma() {
+  static std::unique_ptr<Model> model = Model::load(testing::fixtures_dir() + "/tiny-gemma2-q8_0.gguf");
+  return *model;
+}
+
+JobParams greedy_job(const std::string& text, int32_t max_tokens) {
+  JobParams params;
+  params.prompt = tiny_gemma().tokenizer().encode(text, true, false);
+  params.max_tokens = max_tokens;
+  params.sampling.temperature = 0.0f;
+  params.ignore_eos = true;
+  return params;
+}
+
+struct Result {
+  std::string text;
+  JobUpdate last;
+  size_t n_logprobs = 0;
+};
+
+Result wait_for(Job& job) {
+  Result result;
+  for (;;) {
+    JobUpdate update;
+    if (!job.next(update, 10s)) {
+      ADD_FAILURE() << "no update within 10 s";
+      return result;
+    }
+    result.text += update.text;
+    result.n_logprobs += update.logprobs.size();
+    if (update.done) {
+      result.last = std::move(update);
+      return result;
+    }
+  }
+}
+
+const std::vector<std::string> kPrompts = {
+    "The meaning of life is",  "Once upon a time there was", "1, 2, 3, 4,",     "In a hole in the ground",
+    "The capital of France is", "def fibonacci(n):",         "Roses are red,", "It was a bright cold day in April",
+};
+
+// Greedy output is byte-identical whether a job runs alone or beside seven others.
+TEST(Scheduler, OutputDoesNotDependOnOtherJobs) {
+  ThreadPool pool(2);
+  std::vector<std::string> alone;
+  {
+    Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 256, 64, 64}, nullptr);
+    for (const std::string& prompt : kPrompts) {
+      auto job = scheduler.submit(greedy_job(prompt, 40));
+      alone.push_back(wait_for(*job).text);
+    }
+  }
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{8, 256, 64, 64}, nullptr);
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (const std::string& prompt : kPrompts) jobs.push_back(scheduler.submit(greedy_job(prompt, 40)));
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Result result = wait_for(*jobs[i]);
+    EXPECT_EQ(result.text, alone[i]) << kPrompts[i];
+    EXPECT_EQ(result.last.finish_reason, FinishReason::kLength);
+    EXPECT_EQ(result.last.usage.completion_tokens, 40u);
+  }
+}
+
+// A prompt that extends an earlier one reuses its cache and still answers
+// as a fresh sequence would.
+TEST(Scheduler, ReusesTheCachedPrefix) {
+  ThreadPool pool(2);
+  JobParams first = greedy_job("The meaning of life is", 8);
+  Result fresh_second;
+  JobParams second = greedy_job("The meaning of life is to be found in", 8);
+  {
+    Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 256, 64, 64}, nullptr);
+    fresh_second = wait_for(*scheduler.submit(second));
+    EXPECT_EQ(fresh_second.last.usage.cached_tokens, 0u);
+  }
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{2, 256, 64, 64}, nullptr);
+  wait_for(*scheduler.submit(first));
+  Result reused = wait_for(*scheduler.submit(second));
+  EXPECT_EQ(reused.text, fresh_second.text);
+  EXPECT_EQ(reused.last.usage.prompt_tokens, second.prompt.size());
+  EXPECT_EQ(reused.last.usage.cached_tokens, first.prompt.size());
+}
+
+TEST(Scheduler, CancelledJobFreesItsSlot) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 4096, 64, 64}, nullptr);
+  auto job = scheduler.submit(greedy_job("Count forever:", -1));
+  JobUpdate update;
+  ASSERT_TRUE(job->next(update, 10s));
+  EXPECT_EQ(scheduler.stats().active, 1u);
+  job->cancel();
+  Result result = wait_for(*job);
+  EXPECT_EQ(result.last.finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(scheduler.stats().active, 0u);
+
+  // The slot serves the next job.
+  Result next = wait_for(*scheduler.submit(greedy_job("Hello", 3)));
+  EXPECT_EQ(next.last.usage.completion_tokens, 3u);
+}
+
+TEST(Scheduler, RefusesWhenTheQueueIsFull) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 4096, 64, 1}, nullptr);
+  auto running = scheduler.submit(greedy_job("Count forever:", -1));
+  JobUpdate update;
+  ASSERT_TRUE(running->next(update, 10s));  // it occupies the only slot now
+  auto waiting = scheduler.submit(greedy_job("Hello", 3));
+  try {
+    scheduler.submit(greedy_job("Hello again", 3));
+    FAIL() << "no error";
+  } catch (const ApiError& error) {
+    EXPECT_EQ(error.status, 429);
+    EXPECT_EQ(error.type, "rate_limit_error");
+  }
+  running->cancel();
+  EXPECT_EQ(wait_for(*waiting).last.usage.completion_tokens, 3u);
+}
+
+TEST(Scheduler, PromptLongerThanTheContextNamesBothLengths) {
+  ThreadPool pool(1);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 16, 64, 4}, nullptr);
+  JobParams params = greedy_job("word word word word word word word word word word word word word word word word", 4);
+  try {
+    scheduler.submit(params);
+    FAIL() << "no error";
+  } catch (const ApiError& error) {
+    EXPECT_EQ(error.status, 400);
+    EXPECT_EQ(error.code, "context_length_exceeded");
+    std::string message = error.what();
+    EXPECT_NE(message.find(std::to_string(params.prompt.size()) + " tokens"), std::string::npos) << message;
+    EXPECT_NE(message.find("room for 16"), std::string::npos) << message;
+  }
+}
+
+TEST(Scheduler, StopsAtAStopString) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 256, 64, 4}, nullptr);
+  Result full = wait_for(*scheduler.submit(greedy_job("Once upon a time there was", 30)));
+  ASSERT_GT(full.text.size(), 12u);
+  std::string stop = full.text.substr(6, 4);
+  JobParams params = greedy_job("Once upon a time there was", 30);
+  params.stop = {stop};
+  Result cut = wait_for(*scheduler.submit(params));
+  EXPECT_EQ(cut.text, full.text.substr(0, full.text.find(stop)));
+  EXPECT_EQ(cut.last.finish_reason, FinishReason::kStop);
+}
+
+TEST(Scheduler, ContextEndGivesLength) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 20, 64, 4}, nullptr);
+  Result result = wait_for(*scheduler.submit(greedy_job("Hello there", -1)));
+  EXPECT_EQ(result.last.finish_reason, FinishReason::kLength);
+  EXPECT_EQ(result.last.usage.prompt_tokens + result.last.usage.completion_tokens, 21u);
+}
+
+TEST(Scheduler, ShutdownCancelsWhatIsLeft) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 4096, 64, 4}, nullptr);
+  auto running = scheduler.submit(greedy_job("Count forever:", -1));
+  auto queued = scheduler.submit(greedy_job("Hello", 3));
+  scheduler.shutdown(100ms);
+  EXPECT_EQ(wait_for(*running).last.finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(wait_for(*queued).last.finish_reason, FinishReason::kCancelled);
+  try {
+    scheduler.submit(greedy_job("Hello", 3));
+    FAIL() << "no error";
+  } catch (const ApiError& error) {
+    EXPECT_EQ(error.status, 503);
+  }
+}
+
+TEST(Scheduler, LogprobsComeWithEveryToken) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 256, 64, 4}, nullptr);
+  JobParams params = greedy_job("The meaning of life is", 6);
+  params.top_logprobs = 3;
+  Result result = wait_for(*scheduler.submit(params));
+  EXPECT_EQ(result.n_logprobs, 6u);
+}
+
+}  // namespace
+}  // namespace edgelm::server
