@@ -11,7 +11,7 @@ namespace {
 // How long a thread polls for the next loop or for the others to finish
 // before it sleeps. A forward pass issues dozens of short loops in a row, and
 // waking a sleeping thread through the kernel costs more than most of them.
-constexpr std::chrono::microseconds kSpinTime{200};
+constexpr std::chrono::microseconds kSpinTime{50};
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -67,8 +67,8 @@ void ThreadPool::worker_loop(size_t index) {
   uint64_t seen = 0;
   for (;;) {
     // Poll first, then sleep. The sleeper count and the generation are both
-    // sequentially consistent, so parallel_for either sees this thread
-    // asleep and notifies it, or this thread sees the new generation.
+    // sequentially consistent, so either parallel_for reads this thread as
+    // asleep and notifies it, or this thread reads the new generation.
     auto has_work = [&] { return stopping_.load() || generation_.load() != seen; };
     if (!spin_until(has_work)) {
       std::unique_lock<std::mutex> lock(mutex_);

@@ -20,8 +20,7 @@ namespace edgelm::kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Applies op(d, vector of x, vector of y) -> new x to x[0, n), y read alongside
-// (y may be null, then zeros are passed).
+// Replaces x[0, n) with op(d, x vector, y vector). A null y passes zeros.
 template <class Op>
 void ForEach(float* x, const float* y, size_t n, Op op) {
   const hn::ScalableTag<float> d;

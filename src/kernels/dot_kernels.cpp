@@ -23,6 +23,7 @@
 #include "kernels/int_dot-inl.h"
 #include "kernels/int_dot_avx512-inl.h"
 #include "kernels/int_dot_block32-inl.h"
+#include "kernels/int_matmul_avx512-inl.h"
 #include "kernels/quant_rows-inl.h"
 #include "tensor/quantize_activations.h"
 
@@ -267,8 +268,12 @@ HWY_INLINE float DotQuantized(DType type, const uint8_t* row, const uint8_t* xq,
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   // 512-bit versions of the most used types; the rest use the AVX2 kernels below.
   switch (type) {
-    case DType::Q8_0:
-      return DotQ8_0Avx512(row, xq, n_blocks);
+    case DType::Q8_0: {
+      // The matmul tile's order, so that matvec and matmul agree.
+      float out;
+      TileQ8_0<1, 1>(&row, &xq, n_blocks, &out);
+      return out;
+    }
     case DType::Q4_0:
       return DotQ4_0Avx512(row, xq, n_blocks);
     case DType::Q4_K:
@@ -325,6 +330,9 @@ void QuantizeActivations(DType type, const float* x, uint8_t* dst, size_t n) {
 // Rows in the outer loop: each weight row is read once for all tokens.
 void MatmulRowsQuantized(const WeightMatrix& w, const uint8_t* xq, size_t xq_stride, size_t n_tokens, float* y,
                          size_t row_begin, size_t row_end) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if (w.type == DType::Q8_0) return MatmulQ8_0Avx512(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+#endif
   for (size_t r = row_begin; r < row_end; ++r) {
     for (size_t t = 0; t < n_tokens; ++t) {
       y[t * w.rows + r] = DotQuantized(w.type, w.row(r), xq + t * xq_stride, w.cols);

@@ -158,24 +158,6 @@ HWY_INLINE float SumBlockPairs(size_t n_blocks, const BlockPair& block_pair) {
   return HorizontalSum(_mm512_add_ps(acc0, acc1));
 }
 
-HWY_INLINE float DotQ8_0Avx512(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
-  return SumBlockPairs(n_blocks, [row, xq](size_t b, bool has_high, float& d_low, float& d_high) HWY_ATTR {
-    const uint8_t* w = row + b * quant::q8_0::kBytes;
-    const uint8_t* x = xq + b * quant::q8_0::kBytes;
-    d_low = HalfAt(w + quant::q8_0::kD) * HalfAt(x + quant::q8_0::kD);
-    if (!has_high) {
-      d_high = 0.0f;
-      return DotSignedBytes512(_mm512_zextsi256_si512(Load256(w + quant::q8_0::kQs)),
-                               _mm512_zextsi256_si512(Load256(x + quant::q8_0::kQs)));
-    }
-    const uint8_t* w1 = w + quant::q8_0::kBytes;
-    const uint8_t* x1 = x + quant::q8_0::kBytes;
-    d_high = HalfAt(w1 + quant::q8_0::kD) * HalfAt(x1 + quant::q8_0::kD);
-    return DotSignedBytes512(LoadTwo256(w + quant::q8_0::kQs, w1 + quant::q8_0::kQs),
-                             LoadTwo256(x + quant::q8_0::kQs, x1 + quant::q8_0::kQs));
-  });
-}
-
 HWY_INLINE float DotQ4_0Avx512(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
   return SumBlockPairs(n_blocks, [row, xq](size_t b, bool has_high, float& d_low, float& d_high) HWY_ATTR {
     const uint8_t* w = row + b * quant::q4_0::kBytes;

@@ -106,6 +106,65 @@ void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, Th
 
 void matvec(const WeightMatrix& w, const float* x, float* y, ThreadPool& pool) { matmul(w, x, 1, y, pool); }
 
+void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, size_t n_tokens, ThreadPool& pool) {
+  init_isa();
+  if (outputs.empty() || n_tokens == 0) return;
+
+  // One loop needs one weight type and row length; other groups run one by one.
+  const WeightMatrix& first = *outputs[0].w;
+  for (const MatmulOutput& output : outputs) {
+    check_matrix(*output.w);
+    if (output.w->type != first.type || output.w->cols != first.cols) {
+      for (const MatmulOutput& each : outputs) matmul(*each.w, x, n_tokens, each.y, pool);
+      return;
+    }
+  }
+
+  // Activations quantized once for every matrix, as matmul would for each.
+  const DType activations = kernels::activation_type(first.type);
+  const size_t stride = activations == DType::F32 ? 0 : row_bytes(activations, first.cols);
+  const uint8_t* xq = nullptr;
+  if (activations != DType::F32) {
+    std::vector<uint8_t>& buffer = activation_buffer(n_tokens * stride);
+    for (size_t t = 0; t < n_tokens; ++t) {
+      kernels::quantize_activations(activations, x + t * first.cols, buffer.data() + t * stride, first.cols);
+    }
+    xq = buffer.data();
+  }
+
+  // Chunks of kRowsPerChunk rows, numbered across the matrices in order.
+  size_t n_chunks = 0;
+  for (const MatmulOutput& output : outputs) n_chunks += (output.w->rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  struct Job {
+    std::span<const MatmulOutput> outputs;
+    const float* x;
+    const uint8_t* xq;
+    size_t stride;
+    size_t n_tokens;
+  };
+  const Job job{outputs, x, xq, stride, n_tokens};
+  pool.parallel_for(n_chunks, [&job](size_t begin, size_t end) {
+    const auto [outputs, x, xq, stride, n_tokens] = job;
+    size_t chunk = 0;
+    for (const MatmulOutput& output : outputs) {
+      const WeightMatrix& w = *output.w;
+      const size_t w_chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
+      const size_t lo = std::max(begin, chunk);
+      const size_t hi = std::min(end, chunk + w_chunks);
+      if (lo < hi) {
+        const size_t row_begin = (lo - chunk) * kRowsPerChunk;
+        const size_t row_end = std::min((hi - chunk) * kRowsPerChunk, w.rows);
+        if (xq) {
+          kernels::matmul_rows_quantized(w, xq, stride, n_tokens, output.y, row_begin, row_end);
+        } else {
+          kernels::matmul_rows(w, x, n_tokens, output.y, row_begin, row_end);
+        }
+      }
+      chunk += w_chunks;
+    }
+  });
+}
+
 float dot_row(DType type, const uint8_t* row, const float* x, size_t n) {
   init_isa();
   check_row(type, n);

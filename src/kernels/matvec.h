@@ -3,6 +3,7 @@
 // SIMD through Highway with run-time dispatch; every path matches tensor/reference.h.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,15 @@ void matvec(const WeightMatrix& w, const float* x, float* y, ThreadPool& pool);
 // Y is n_tokens x w.rows, both row-major. Each output equals what matvec gives
 // for that token alone (batch-invariant).
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
+
+// Several products of one input: outputs[i].y = outputs[i].w times X, as
+// matmul gives each, in one parallel loop (so the pool synchronizes once, not
+// once per matrix). Used for the Q, K, V projections and for gate and up.
+struct MatmulOutput {
+  const WeightMatrix* w;
+  float* y;
+};
+void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, size_t n_tokens, ThreadPool& pool);
 
 // Dot product of one weight row with x (n elements). It takes the path
 // matvec takes for `type`, so it returns the same float as matvec's row.

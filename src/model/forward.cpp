@@ -35,9 +35,8 @@ void BatchForward::forward(size_t n, const std::vector<size_t>& logit_rows, floa
 
     // Attention block: xn = RMSNorm(x); q, k, v = projections; RoPE on q and k.
     for (size_t t = 0; t < n; ++t) rms_norm(x + t * d, lw.attn_norm.data(), hp_.rms_eps, xn + t * d, d);
-    matmul(lw.wq, xn, n, q_.data(), pool_);
-    matmul(lw.wk, xn, n, k_.data(), pool_);
-    matmul(lw.wv, xn, n, v_.data(), pool_);
+    const MatmulOutput qkv[] = {{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}};
+    matmul_shared_input(qkv, xn, n, pool_);
 
     bool halves = hp_.rope_style == RopeStyle::kHalves;
     for (size_t t = 0; t < n; ++t) {
@@ -66,8 +65,8 @@ void BatchForward::forward(size_t n, const std::vector<size_t>& logit_rows, floa
 
     // Feed-forward block: down(act(gate(xn)) * up(xn)).
     for (size_t t = 0; t < n; ++t) rms_norm(x + t * d, lw.ffn_norm.data(), hp_.rms_eps, xn + t * d, d);
-    matmul(lw.w_gate, xn, n, gate_.data(), pool_);
-    matmul(lw.w_up, xn, n, up_.data(), pool_);
+    const MatmulOutput gate_up[] = {{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}};
+    matmul_shared_input(gate_up, xn, n, pool_);
     if (hp_.activation == FfnActivation::kGeluTanh) {
       gelu_tanh_mul(gate_.data(), up_.data(), n * hp_.n_ff);
     } else {

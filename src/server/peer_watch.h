@@ -26,9 +26,9 @@ class PeerWatch {
 };
 
 // Shuts down the reading side of every connection this process accepted on
-// `local_port`. httplib waits out a keep-alive timeout on idle connections
-// when it stops; a connection that reads end-of-file closes at once, and
-// responses still being written are not affected. Linux only.
+// `local_port`. When httplib stops, it waits out the keep-alive timeout of
+// idle connections, but a connection that reads end-of-file closes at once.
+// Writes on such a connection fail too. Linux only.
 void shut_down_reads(int local_port);
 
 }  // namespace edgelm::server

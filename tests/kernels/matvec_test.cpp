@@ -114,6 +114,39 @@ TEST_P(Matvec, MatmulMatchesMatvec) {
   }
 }
 
+// One loop over several matrices gives each one's matmul bit for bit, and
+// matrices of different types fall back to one matmul each.
+TEST_P(Matvec, SharedInputMatchesMatmul) {
+  ThreadPool pool(2);
+  uint32_t seed = 7000;
+  for (DType type : kKernelTypes) {
+    const size_t cols = cols_for(type, 173);
+    const DType other = type == DType::Q8_0 ? DType::F32 : DType::Q8_0;
+    for (DType second : {type, other}) {
+      const size_t second_cols = dtype_info(second).block_size == 1 || cols % 32 == 0 ? cols : 0;
+      if (second_cols == 0) continue;
+      const Matrix a(type, 37, cols, 0, seed);
+      const Matrix b(second, 20, cols, 4, seed + 100);
+      const Matrix c(type, 5, cols, 0, seed + 200);
+      seed += 1000;
+      const size_t n_tokens = 6;
+      const std::vector<float> x = random_floats(n_tokens * cols, seed);
+
+      std::vector<float> ya(n_tokens * 37), yb(n_tokens * 20), yc(n_tokens * 5);
+      const MatmulOutput outputs[] = {{&a.view, ya.data()}, {&b.view, yb.data()}, {&c.view, yc.data()}};
+      matmul_shared_input(outputs, x.data(), n_tokens, pool);
+
+      std::vector<float> ea(ya.size()), eb(yb.size()), ec(yc.size());
+      matmul(a.view, x.data(), n_tokens, ea.data(), pool);
+      matmul(b.view, x.data(), n_tokens, eb.data(), pool);
+      matmul(c.view, x.data(), n_tokens, ec.data(), pool);
+      EXPECT_TRUE(same_bits(ya, ea)) << dtype_name(type) << " with " << dtype_name(second);
+      EXPECT_TRUE(same_bits(yb, eb)) << dtype_name(type) << " with " << dtype_name(second);
+      EXPECT_TRUE(same_bits(yc, ec)) << dtype_name(type) << " with " << dtype_name(second);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, Matvec, ::testing::ValuesIn(testing::isa_params()), testing::isa_param_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Matvec);
 
