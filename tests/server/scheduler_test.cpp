@@ -182,6 +182,36 @@ TEST(Scheduler, ShutdownCancelsWhatIsLeft) {
   }
 }
 
+// A long prompt is evaluated in chunks between decode steps, so a stream
+// that is already running keeps getting tokens meanwhile.
+TEST(Scheduler, LongPromptDoesNotStallRunningStreams) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{2, 1024, 32, 4}, nullptr);
+  JobParams running_params = greedy_job("Count forever:", -1);
+  running_params.top_logprobs = 0;  // one logprob entry per token, to count them
+  auto running = scheduler.submit(running_params);
+  JobUpdate update;
+  ASSERT_TRUE(running->next(update, 10s));
+
+  std::string long_text;
+  for (int i = 0; i < 120; ++i) long_text += "the cat sat on the mat ";
+  JobParams long_params = greedy_job(long_text, 1);
+  ASSERT_GT(long_params.prompt.size(), 20u * 31);
+  auto long_job = scheduler.submit(long_params);
+
+  // Tokens of the running stream until the long prompt's first (only) token.
+  size_t tokens_meanwhile = 0;
+  for (;;) {
+    JobUpdate news;
+    if (running->next(news, 1ms)) tokens_meanwhile += news.logprobs.size();
+    JobUpdate long_update;
+    if (long_job->next(long_update, 1ms) && long_update.done) break;
+  }
+  // At most 31 prompt tokens fit beside the stream's token in a pass of 32.
+  EXPECT_GE(tokens_meanwhile, long_params.prompt.size() / 31 - 1);
+  running->cancel();
+}
+
 TEST(Scheduler, LogprobsComeWithEveryToken) {
   ThreadPool pool(2);
   Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 256, 64, 4}, nullptr);
