@@ -90,12 +90,38 @@ std::optional<float> read_number(const json& object, const char* name, double mi
   return static_cast<float>(number);
 }
 
-// Any JSON integer: negative seeds wrap to uint64 so that every seed a
-// client sends picks a fixed sequence.
+// OpenAI fields edgelm does not implement yet. Ignoring them would change
+// what the client asked for silently, so a request that uses one gets 400.
+void reject_unsupported(const json& body) {
+  auto used = [&](const char* name) {
+    const json* value = find_field(body, name);
+    if (value == nullptr) return false;
+    if (value->is_boolean()) return value->get<bool>();
+    if (value->is_object() || value->is_array() || value->is_string()) return !value->empty();
+    return true;
+  };
+  for (const char* name : {"logit_bias", "tools", "functions", "suffix"}) {
+    if (used(name)) throw invalid_request(fmt::format("{} is not supported by edgelm yet; remove it", name), name);
+  }
+  // {"type": "text"} is the default; JSON modes need constrained sampling.
+  if (const json* format = find_field(body, "response_format");
+      format && !(format->is_object() && format->value("type", json()) == "text")) {
+    throw invalid_request("response_format other than {\"type\": \"text\"} is not supported by edgelm yet",
+                          "response_format");
+  }
+  if (used("echo")) throw invalid_request("echo is not supported by edgelm yet; remove it or set it to false", "echo");
+  if (const json* best_of = find_field(body, "best_of"); best_of && !(best_of->is_number_integer() && *best_of == 1)) {
+    throw invalid_request("best_of other than 1 is not supported by edgelm; remove it", "best_of");
+  }
+}
+
+// Any JSON integer. -1 means a random seed, as in llama.cpp; other negative
+// seeds wrap to uint64 so that they pick a fixed sequence.
 std::optional<uint64_t> read_seed(const json& object) {
   const json* value = find_field(object, "seed");
   if (value == nullptr) return std::nullopt;
   if (!value->is_number_integer()) reject("seed", "an integer", *value);
+  if (value->is_number_integer() && !value->is_number_unsigned() && value->get<int64_t>() == -1) return std::nullopt;
   if (value->is_number_unsigned()) return value->get<uint64_t>();
   return static_cast<uint64_t>(value->get<int64_t>());
 }
@@ -172,6 +198,7 @@ void read_common(const json& body, CompletionRequest& request) {
                                   .value_or(defaults.frequency_penalty);
   request.seed = read_seed(body);
   request.stop = read_stop(body);
+  reject_unsupported(body);
   request.ignore_eos = read_bool(body, "ignore_eos", "ignore_eos").value_or(false);
   read_stream(body, request);
 }

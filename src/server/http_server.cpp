@@ -118,6 +118,7 @@ struct HttpServer::Impl {
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   int listen_socket = -1;
+  std::atomic<bool> listener_done{false};
 
   // Completion requests whose response is not fully written yet. httplib
   // runs a request's handler and then its logger on one thread, after the
@@ -333,7 +334,10 @@ int HttpServer::start() {
   // second listen() on the socket as a new backlog.
   if (impl.listen_socket >= 0) ::listen(impl.listen_socket, kListenBacklog);
 
-  impl.listener = std::thread([&impl] { impl.server.listen_after_bind(); });
+  impl.listener = std::thread([&impl] {
+    impl.server.listen_after_bind();
+    impl.listener_done.store(true);
+  });
   return impl.port;
 }
 
@@ -360,6 +364,11 @@ void HttpServer::set_ready(const Model& model, Scheduler& scheduler) {
 void HttpServer::stop() {
   Impl& impl = *impl_;
   if (!impl.listener.joinable()) return;
+  // httplib ignores stop() until its listening loop has started, which a
+  // model that fails to load right after start() can precede.
+  while (!impl.server.is_running() && !impl.listener_done.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   impl.server.stop();
 
   // Idle keep-alive connections would hold the join for httplib's keep-alive

@@ -23,6 +23,7 @@ struct Scheduler::Slot {
   Sequence sequence;
   std::vector<int32_t> cached;  // the tokens whose keys and values the sequence holds, in order
   uint64_t last_used = 0;       // step of the last use, to pick the least recently used free slot
+  size_t prompt_length = 0;     // of the last job, to tell its conversation from others
 
   // The job's state while it runs.
   std::shared_ptr<Job> job;
@@ -166,17 +167,28 @@ void Scheduler::admit() {
       if (queue_.empty()) return;
 
       // The free slot whose cache shares the longest prefix with the prompt,
-      // the least recently used among equals.
+      // the least recently used among equals. A prefix shorter than half of
+      // the slot's last prompt belongs to another conversation (they all
+      // share the template's first tokens), so an empty or the least recently
+      // used slot is taken instead and that conversation keeps its cache.
+      const std::vector<int32_t>& prompt = queue_.front()->params().prompt;
       size_t best_prefix = 0;
+      Slot* least_recent = nullptr;
       for (auto& slot : slots_) {
         if (slot->job) continue;
-        size_t prefix = common_prefix(slot->cached, queue_.front()->params().prompt);
+        size_t prefix = common_prefix(slot->cached, prompt);
         if (!best || prefix > best_prefix || (prefix == best_prefix && slot->last_used < best->last_used)) {
           best = slot.get();
           best_prefix = prefix;
         }
+        const bool emptier = least_recent && slot->cached.empty() && !least_recent->cached.empty();
+        if (!least_recent || emptier ||
+            (slot->cached.empty() == least_recent->cached.empty() && slot->last_used < least_recent->last_used)) {
+          least_recent = slot.get();
+        }
       }
       if (!best) return;
+      if (2 * best_prefix < best->prompt_length) best = least_recent;
       job = std::move(queue_.front());
       queue_.pop_front();
       ++active_;
@@ -198,6 +210,7 @@ void Scheduler::assign(Slot& slot, std::shared_ptr<Job> job) {
 
   slot.job = std::move(job);
   slot.n_prompt_cached = reuse;
+  slot.prompt_length = params.prompt.size();
   slot.next_token.reset();
   slot.history = params.prompt;
   slot.n_generated = 0;
@@ -305,8 +318,9 @@ void Scheduler::emit_token(Slot& slot, const float* logits) {
   if (params.max_tokens >= 0 && slot.n_generated >= static_cast<size_t>(params.max_tokens)) {
     return finish(slot, FinishReason::kLength);
   }
-  // The token needs a position of its own before the next one can be sampled.
-  if (slot.sequence.n_past() >= slot.sequence.n_ctx()) return finish(slot, FinishReason::kLength);
+  // Prompt and generated tokens fill the context at most (n_past covers all
+  // but this token), as the max_tokens check in submit counts them.
+  if (slot.sequence.n_past() + 1 >= slot.sequence.n_ctx()) return finish(slot, FinishReason::kLength);
   slot.next_token = token;
 }
 

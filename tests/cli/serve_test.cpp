@@ -130,15 +130,15 @@ class ServeProcess {
 };
 
 TEST(ServeCli, SigtermWhileStreaming) {
-  // -c above the tiny model's trained 1024 tokens makes a stream of a few
-  // seconds, well inside the 10 s that serve gives requests after SIGTERM.
-  ServeProcess server({"-c", "4096", "--parallel", "2"});
+  // -c above the tiny model's trained 1024 tokens makes a stream of about a
+  // second, well inside the 10 s that serve gives requests after SIGTERM.
+  ServeProcess server({"-c", "2048", "--parallel", "2"});
   int port = server.wait_for_port();
   ASSERT_GT(port, 0) << server.log();
   ASSERT_TRUE(server.wait_until_ready(port)) << server.log();
 
   json body = {{"messages", {{{"role", "user"}, {"content", "Tell a long story"}}}},
-               {"max_tokens", 4000},
+               {"max_tokens", 2000},
                {"temperature", 0},
                {"ignore_eos", true},
                {"stream", true}};
@@ -160,8 +160,12 @@ TEST(ServeCli, SigtermWhileStreaming) {
 
   int refused_status = 0;
   std::thread late_client([&] {
-    while (!signalled) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(20ms);
+    // Once the server logged the signal, it no longer accepts jobs.
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (server.log().find("SIGTERM received") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    std::this_thread::sleep_for(5ms);
     httplib::Client client("127.0.0.1", port);
     auto late = client.Post("/v1/completions", R"({"prompt": "Hi", "max_tokens": 2})", "application/json");
     refused_status = late ? late->status : -1;
@@ -227,6 +231,14 @@ TEST(ServeCli, PortInUse) {
       << result.err;
   EXPECT_NE(result.err.find("Address already in use"), std::string::npos) << result.err;
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+}
+
+// A model that fails to load right after the port is bound ends the server
+// with the error; it used to wait forever for a listener that never stopped.
+TEST(ServeCli, MissingModelExitsWithError) {
+  testing::CommandResult result = testing::run_edgelm("serve -m /nonexistent/model.gguf --port 0", "timeout -k 1 20");
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("error: model file '/nonexistent/model.gguf' not found"), std::string::npos) << result.err;
 }
 
 }  // namespace

@@ -106,7 +106,8 @@ TEST(ChatRequest, NullMeansDefault) {
 }
 
 TEST(ChatRequest, SeedWrapsNegative) {
-  EXPECT_EQ(chat(chat_body(R"(, "seed": -1)")).seed, UINT64_MAX);
+  EXPECT_FALSE(chat(chat_body(R"(, "seed": -1)")).seed.has_value());  // random, as in llama.cpp
+  EXPECT_EQ(chat(chat_body(R"(, "seed": -2)")).seed, UINT64_MAX - 1);
   EXPECT_EQ(chat(chat_body(R"(, "seed": 18446744073709551615)")).seed, UINT64_MAX);
   EXPECT_EQ(chat(chat_body(R"(, "seed": 0)")).seed, 0u);
 }
@@ -332,6 +333,24 @@ TEST(CompletionRequest, PromptErrors) {
     EXPECT_EQ(error.param, c.param) << c.fields;
     EXPECT_NE(std::string(error.what()).find(c.message), std::string::npos) << c.fields << " -> " << error.what();
   }
+}
+
+TEST(ChatRequest, UnsupportedFieldsRejected) {
+  const std::vector<std::string> fields = {R"("logit_bias": {"16": -100})", R"("tools": [{"type": "function"}])",
+                                           R"("response_format": {"type": "json_object"})", R"("suffix": "x")",
+                                           R"("echo": true)", R"("best_of": 2)"};
+  for (const std::string& field : fields) {
+    try {
+      chat(chat_body(", " + field));
+      ADD_FAILURE() << "accepted " << field;
+    } catch (const ApiError& error) {
+      EXPECT_EQ(error.status, 400) << field;
+      EXPECT_NE(std::string(error.what()).find("not supported"), std::string::npos) << error.what();
+    }
+  }
+  // Their neutral values pass.
+  EXPECT_NO_THROW(chat(chat_body(R"(, "logit_bias": {}, "tools": [], "echo": false, "best_of": 1)")));
+  EXPECT_NO_THROW(chat(chat_body(R"(, "response_format": {"type": "text"})")));
 }
 
 TEST(CompletionRequest, MaxTokensDefaultsToSixteen) {

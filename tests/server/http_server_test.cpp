@@ -526,13 +526,17 @@ TEST_F(HttpServerTest, MetricsCountRequests) {
   std::string text;
   auto deadline = std::chrono::steady_clock::now() + 2s;
   const std::string not_found = "edgelm_requests_total{endpoint=\"other\",status=\"404\"} 1\n";
+  const std::string done = "edgelm_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 1\n";
+  const std::string rejected = "edgelm_requests_total{endpoint=\"/v1/chat/completions\",status=\"400\"} 1\n";
   while (std::chrono::steady_clock::now() < deadline) {
     auto metrics = client()->Get("/metrics");
     ASSERT_TRUE(metrics);
     ASSERT_EQ(metrics->status, 200);
     EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     text = metrics->body;
-    if (text.find(not_found) != std::string::npos) break;
+    const bool all_counted = text.find(not_found) != std::string::npos && text.find(done) != std::string::npos &&
+                             text.find(rejected) != std::string::npos;
+    if (all_counted) break;
     std::this_thread::sleep_for(20ms);
   }
 

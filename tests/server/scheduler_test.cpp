@@ -94,6 +94,25 @@ TEST(Scheduler, ReusesTheCachedPrefix) {
   EXPECT_EQ(reused.last.usage.cached_tokens, first.prompt.size());
 }
 
+// Requests of other conversations, which share only the chat template's
+// first tokens, go to other slots and leave a conversation's cache in place.
+TEST(Scheduler, OtherConversationsKeepTheCache) {
+  ThreadPool pool(2);
+  Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{4, 256, 64, 64}, nullptr);
+  JobParams alice = greedy_job(
+      "<start_of_turn>user\nTell me about the weather in the mountains today, and what to pack for a long hike", 6);
+  JobParams bob = greedy_job("<start_of_turn>user\nHi", 6);
+  wait_for(*scheduler.submit(alice));
+  wait_for(*scheduler.submit(bob));
+
+  JobParams alice_again = greedy_job(
+      "<start_of_turn>user\nTell me about the weather in the mountains today, and what to pack for a long hike "
+      "tomorrow",
+      6);
+  Result result = wait_for(*scheduler.submit(alice_again));
+  EXPECT_EQ(result.last.usage.cached_tokens, alice.prompt.size());
+}
+
 TEST(Scheduler, CancelledJobFreesItsSlot) {
   ThreadPool pool(2);
   Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 4096, 64, 64}, nullptr);
@@ -163,7 +182,12 @@ TEST(Scheduler, ContextEndGivesLength) {
   Scheduler scheduler(tiny_gemma(), pool, SchedulerConfig{1, 20, 64, 4}, nullptr);
   Result result = wait_for(*scheduler.submit(greedy_job("Hello there", -1)));
   EXPECT_EQ(result.last.finish_reason, FinishReason::kLength);
-  EXPECT_EQ(result.last.usage.prompt_tokens + result.last.usage.completion_tokens, 21u);
+  EXPECT_EQ(result.last.usage.prompt_tokens + result.last.usage.completion_tokens, 20u);
+
+  // An explicit max_tokens that fills the context exactly is accepted and gives the same.
+  JobParams exact = greedy_job("Hello there", static_cast<int32_t>(result.last.usage.completion_tokens));
+  Result same = wait_for(*scheduler.submit(exact));
+  EXPECT_EQ(same.text, result.text);
 }
 
 TEST(Scheduler, ShutdownCancelsWhatIsLeft) {
