@@ -234,7 +234,7 @@ TEST(ServeCli, PortInUse) {
 }
 
 // A model that fails to load right after the port is bound ends the server
-// with the error; it used to wait forever for a listener that never stopped.
+// with the error. The server used to wait forever for its listener to stop.
 TEST(ServeCli, MissingModelExitsWithError) {
   testing::CommandResult result = testing::run_edgelm("serve -m /nonexistent/model.gguf --port 0", "timeout -k 1 20");
   EXPECT_EQ(result.exit_code, 1) << result.err;
