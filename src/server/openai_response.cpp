@@ -54,14 +54,14 @@ json chat_logprobs(const std::vector<TokenLogprob>& logprobs, const Tokenizer& t
 }
 
 // Completions: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}.
-// NOTE: text_offset counts characters from the start of the text this
-// response or chunk carries; OpenAI counts from the start of the prompt.
-json completion_logprobs(const std::vector<TokenLogprob>& logprobs, const Tokenizer& tokenizer) {
+// text_offset counts characters from the start of the generated text; a
+// stream chunk starts at `offset`, the characters its earlier chunks carried.
+// NOTE: OpenAI's legacy API may count from the start of the prompt instead.
+json completion_logprobs(const std::vector<TokenLogprob>& logprobs, const Tokenizer& tokenizer, size_t offset) {
   json tokens = json::array();
   json token_logprobs = json::array();
   json top_logprobs = json::array();
   json text_offset = json::array();
-  size_t offset = 0;
   for (const TokenLogprob& entry : logprobs) {
     tokens.push_back(valid_utf8(entry.bytes));
     token_logprobs.push_back(entry.logprob);
@@ -84,8 +84,9 @@ json completion_logprobs(const std::vector<TokenLogprob>& logprobs, const Tokeni
               {"text_offset", std::move(text_offset)}};
 }
 
-json logprobs_value(bool chat, const std::vector<TokenLogprob>& logprobs, const Tokenizer& tokenizer) {
-  return chat ? chat_logprobs(logprobs, tokenizer) : completion_logprobs(logprobs, tokenizer);
+json logprobs_value(bool chat, const std::vector<TokenLogprob>& logprobs, const Tokenizer& tokenizer,
+                    size_t offset = 0) {
+  return chat ? chat_logprobs(logprobs, tokenizer) : completion_logprobs(logprobs, tokenizer, offset);
 }
 
 json usage_value(const JobUsage& usage) {
@@ -132,7 +133,7 @@ json completion_response(const ResponseInfo& info, const std::string& text, cons
 
 json stream_chunk(const ResponseInfo& info, std::string_view text, const std::vector<TokenLogprob>& logprobs,
                   bool with_logprobs, bool first, std::optional<FinishReason> finish_reason,
-                  const Tokenizer& tokenizer) {
+                  const Tokenizer& tokenizer, size_t text_offset) {
   json choice = {{"index", 0}};
   if (info.chat) {
     // The first chunk names the role with empty or first content; the last
@@ -147,12 +148,18 @@ json stream_chunk(const ResponseInfo& info, std::string_view text, const std::ve
 
   const bool carries_tokens = !finish_reason || !logprobs.empty();
   choice["logprobs"] =
-      with_logprobs && carries_tokens ? logprobs_value(info.chat, logprobs, tokenizer) : json(nullptr);
+      with_logprobs && carries_tokens ? logprobs_value(info.chat, logprobs, tokenizer, text_offset) : json(nullptr);
   choice["finish_reason"] = finish_reason ? json(finish_reason_text(*finish_reason)) : json(nullptr);
 
   json chunk = response_head(info, info.chat ? "chat.completion.chunk" : "text_completion");
   chunk["choices"] = json::array({std::move(choice)});
   return chunk;
+}
+
+size_t logprob_characters(const std::vector<TokenLogprob>& logprobs) {
+  size_t n = 0;
+  for (const TokenLogprob& entry : logprobs) n += count_characters(entry.bytes);
+  return n;
 }
 
 json usage_chunk(const ResponseInfo& info, const JobUsage& usage) {

@@ -37,9 +37,14 @@ nlohmann::json completion_response(const ResponseInfo& info, const std::string& 
 
 // One stream chunk ("chat.completion.chunk" or "text_completion"). The first
 // chat chunk carries the role; a chunk with finish_reason carries no text.
+// `text_offset`: the characters of the tokens in earlier chunks, where this
+// chunk's completions text_offset values start.
 nlohmann::json stream_chunk(const ResponseInfo& info, std::string_view text, const std::vector<TokenLogprob>& logprobs,
                             bool with_logprobs, bool first, std::optional<FinishReason> finish_reason,
-                            const Tokenizer& tokenizer);
+                            const Tokenizer& tokenizer, size_t text_offset = 0);
+
+// Characters of the tokens' text, counted as text_offset counts them.
+size_t logprob_characters(const std::vector<TokenLogprob>& logprobs);
 
 // The last chunk when stream_options.include_usage is set: empty choices and usage.
 nlohmann::json usage_chunk(const ResponseInfo& info, const JobUsage& usage);

@@ -51,6 +51,7 @@ bool run_stream(StreamState& state, httplib::DataSink& sink) {
   }
 
   JobUpdate update;
+  size_t text_offset = 0;
   for (;;) {
     update = JobUpdate{};
     if (!request.job->next(update, kPollInterval)) {
@@ -59,7 +60,8 @@ bool run_stream(StreamState& state, httplib::DataSink& sink) {
     }
     if (!update.text.empty() || !update.logprobs.empty()) {
       auto chunk = stream_chunk(request.info, update.text, update.logprobs, request.with_logprobs, /*first=*/false,
-                                std::nullopt, tokenizer);
+                                std::nullopt, tokenizer, text_offset);
+      text_offset += logprob_characters(update.logprobs);
       if (!send(sink, sse_event(chunk))) return client_gone();
     }
     if (update.done) break;

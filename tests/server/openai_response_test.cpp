@@ -100,6 +100,16 @@ TEST(OpenAiResponse, CompletionLogprobs) {
   EXPECT_EQ(response["choices"][0]["logprobs"], expected) << response.dump(2);
 }
 
+// Streamed completions continue text_offset from the characters of earlier chunks.
+TEST(OpenAiResponse, StreamTextOffsetContinues) {
+  std::vector<TokenLogprob> first = two_tokens();
+  const size_t sent = logprob_characters(first);
+  EXPECT_EQ(sent, 7u);  // " world" and a lead byte
+  std::vector<TokenLogprob> second = {TokenLogprob{6862, "Hello", -0.25f, {}}};
+  json chunk = stream_chunk(info(false), "Hello", second, true, false, std::nullopt, tokenizer(), sent);
+  EXPECT_EQ(chunk["choices"][0]["logprobs"]["text_offset"], json::array({7}));
+}
+
 TEST(OpenAiResponse, InvalidUtf8Replaced) {
   json response =
       completion_response(info(true), "a\xFF\xE6", {}, false, FinishReason::kStop, usage(), tokenizer());
