@@ -16,7 +16,7 @@
 
 namespace edgelm::server {
 
-// The model the server answers for, fixed once it is loaded.
+// The model the server serves, fixed once it is loaded.
 struct ServedModel {
   const Model* model = nullptr;
   Scheduler* scheduler = nullptr;

@@ -39,10 +39,10 @@ std::string endpoint_label(const std::string& path) {
 
 // Compares a key sent by a client with the configured one (not empty),
 // XOR-ing every byte so the time taken does not reveal how much of it matched.
-bool key_matches(std::string_view given, std::string_view expected) {
-  unsigned char difference = given.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < given.size(); ++i) {
-    difference |= static_cast<unsigned char>(given[i] ^ expected[i % expected.size()]);
+bool key_matches(std::string_view provided, std::string_view expected) {
+  unsigned char difference = provided.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < provided.size(); ++i) {
+    difference |= static_cast<unsigned char>(provided[i] ^ expected[i % expected.size()]);
   }
   return difference == 0;
 }

@@ -158,7 +158,7 @@ TEST(ServeCli, SigtermWhileStreaming) {
     return true;
   };
 
-  int refused_status = 0;
+  int late_status = 0;
   std::thread late_client([&] {
     // Once the server logged the signal, it no longer accepts jobs.
     auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -168,7 +168,7 @@ TEST(ServeCli, SigtermWhileStreaming) {
     std::this_thread::sleep_for(5ms);
     httplib::Client client("127.0.0.1", port);
     auto late = client.Post("/v1/completions", R"({"prompt": "Hi", "max_tokens": 2})", "application/json");
-    refused_status = late ? late->status : -1;
+    late_status = late ? late->status : -1;
   });
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(30, 0);
@@ -181,7 +181,7 @@ TEST(ServeCli, SigtermWhileStreaming) {
   // The stream ran to its end within the grace period.
   EXPECT_NE(received.find("\"finish_reason\":\"length\""), std::string::npos) << received.substr(0, 500);
   EXPECT_EQ(received.substr(received.size() - 14), "data: [DONE]\n\n");
-  EXPECT_EQ(refused_status, 503);
+  EXPECT_EQ(late_status, 503);
 
   EXPECT_EQ(server.wait_for_exit(20s), 0) << server.log();
   std::string log = server.log();

@@ -3,7 +3,16 @@
 
 #include "server/http_server.h"
 
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+
 #include <httplib.h>
 
 #include <atomic>
@@ -320,6 +329,47 @@ TEST_F(HttpServerTest, HealthFailsWhileDraining) {
   EXPECT_EQ(json::parse(health->body), json({{"status", "shutting down"}}));
 }
 
+// The backlog of the IPv4 socket listening on `port`, read through the
+// kernel's socket diagnostics (what `ss -lt` shows as Send-Q). -1 if not found.
+long listen_backlog(int port) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+  if (fd < 0) return -1;
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 request;
+  } message{};
+  message.header.nlmsg_len = sizeof(message);
+  message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  message.request.sdiag_family = AF_INET;
+  message.request.sdiag_protocol = IPPROTO_TCP;
+  message.request.idiag_states = 1u << 10;  // TCP_LISTEN
+  long backlog = -1;
+  if (::send(fd, &message, sizeof(message), 0) == static_cast<ssize_t>(sizeof(message))) {
+    std::vector<char> buffer(1 << 16);
+    for (bool done = false; !done && backlog < 0;) {
+      ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        auto* diag = static_cast<inet_diag_msg*>(NLMSG_DATA(h));
+        if (ntohs(diag->id.idiag_sport) == port) backlog = diag->idiag_wqueue;
+      }
+    }
+  }
+  ::close(fd);
+  return backlog;
+}
+
+// httplib 0.11 listens with a backlog of 5, which drops connections when many clients connect at once.
+TEST_F(HttpServerTest, ListenBacklogRaised) {
+  start();
+  EXPECT_EQ(listen_backlog(port_), 512);
+}
+
 // An idle keep-alive connection does not hold stop() for httplib's 5 s keep-alive timeout.
 TEST_F(HttpServerTest, StopClosesIdleConnections) {
   start_ready();
@@ -352,13 +402,13 @@ TEST_F(HttpServerTest, QueueFullRetryAfter) {
   });
   ASSERT_TRUE(wait_until_active(5s));
 
-  auto refused = post("/v1/chat/completions", chat_body("Hi", 2));
+  auto rejected = post("/v1/chat/completions", chat_body("Hi", 2));
   release = true;
   busy.join();
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->status, 429);
-  EXPECT_EQ(refused->get_header_value("Retry-After"), "1");
-  EXPECT_EQ(error_of(refused)["type"], "rate_limit_error");
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 429);
+  EXPECT_EQ(rejected->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(error_of(rejected)["type"], "rate_limit_error");
 }
 
 TEST_F(HttpServerTest, UnknownPathAndMethod) {
