@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "gguf/gguf_file.h"
+#include "model/model_file.h"
 
 namespace edgelm::cli {
 namespace {
@@ -75,7 +76,7 @@ CommandRunner add_template_command(CLI::App& app) {
 
     ModelChatTemplate source;
     if (!options->model_path.empty()) {
-      source = read_chat_template(*GgufFile::open(options->model_path));
+      source = read_chat_template(*open_model_file(options->model_path));
     } else {
       source.template_text = read_text_file(options->template_path, "--template");
       if (source.template_text.empty()) fail("--template {}: the file is empty", options->template_path);

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "gguf/gguf_file.h"
+#include "model/model_file.h"
 #include "tokenizer/load_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -38,7 +39,7 @@ CommandRunner add_tokenize_command(CLI::App& app) {
     std::unique_ptr<Tokenizer> tokenizer;
     if (!options->model_path.empty()) {
       // Only the vocabulary is read, so files whose weight types edgelm cannot run still tokenize.
-      tokenizer = Tokenizer::from_gguf(*GgufFile::open(options->model_path));
+      tokenizer = Tokenizer::from_gguf(*open_model_file(options->model_path));
     } else if (!options->tokenizer_path.empty()) {
       tokenizer = load_tokenizer_file(options->tokenizer_path);
     } else {

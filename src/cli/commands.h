@@ -17,5 +17,6 @@ CommandRunner add_quantize_command(CLI::App& app);
 CommandRunner add_chat_command(CLI::App& app);
 CommandRunner add_template_command(CLI::App& app);
 CommandRunner add_serve_command(CLI::App& app);
+CommandRunner add_convert_command(CLI::App& app);
 
 }  // namespace edgelm::cli

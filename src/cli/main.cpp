@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   commands["chat"] = edgelm::cli::add_chat_command(app);
   commands["template"] = edgelm::cli::add_template_command(app);
   commands["serve"] = edgelm::cli::add_serve_command(app);
+  commands["convert"] = edgelm::cli::add_convert_command(app);
 
   try {
     app.parse(argc, argv);

@@ -88,6 +88,29 @@ std::unique_ptr<GgufFile> GgufFile::parse(const uint8_t* data, size_t size, cons
   return file;
 }
 
+std::unique_ptr<GgufFile> GgufFile::assemble(std::string name,
+                                             std::vector<std::pair<std::string, GgufValue>> metadata,
+                                             std::vector<GgufTensor> tensors, std::shared_ptr<const void> keep_alive) {
+  std::unique_ptr<GgufFile> file(new GgufFile());
+  file->path_ = std::move(name);
+  file->version_ = 3;
+  file->metadata_ = std::move(metadata);
+  file->tensors_ = std::move(tensors);
+  file->keep_alive_ = std::move(keep_alive);
+
+  for (size_t i = 0; i < file->metadata_.size(); ++i) {
+    if (!file->metadata_index_.emplace(file->metadata_[i].first, i).second) {
+      fail("{}: metadata key '{}' appears twice", file->path_, file->metadata_[i].first);
+    }
+  }
+  for (size_t i = 0; i < file->tensors_.size(); ++i) {
+    if (!file->tensor_index_.emplace(file->tensors_[i].name, i).second) {
+      fail("{}: tensor '{}' appears twice", file->path_, file->tensors_[i].name);
+    }
+  }
+  return file;
+}
+
 const GgufValue* GgufFile::find(std::string_view key) const {
   auto it = metadata_index_.find(key);
   if (it == metadata_index_.end()) return nullptr;

@@ -76,6 +76,12 @@ class GgufFile {
   // outlive the returned object.
   static std::unique_ptr<GgufFile> parse(const uint8_t* data, size_t size, const std::string& name);
 
+  // Builds a file from metadata and tensors made in memory, such as a
+  // Hugging Face checkpoint read as GGUF. `keep_alive` owns whatever the
+  // tensors' data points into. Throws Error on a repeated key or tensor name.
+  static std::unique_ptr<GgufFile> assemble(std::string name, std::vector<std::pair<std::string, GgufValue>> metadata,
+                                            std::vector<GgufTensor> tensors, std::shared_ptr<const void> keep_alive);
+
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
@@ -111,6 +117,7 @@ class GgufFile {
 
   std::string path_;
   std::unique_ptr<MappedFile> mapping_;
+  std::shared_ptr<const void> keep_alive_;  // the data of an assembled file
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;

@@ -1,13 +1,26 @@
 #include "model/model.h"
 
 #include "core/error.h"
+#include "hf/hf_checkpoint.h"
 
 namespace edgelm {
 
 std::unique_ptr<Model> Model::load(const std::string& path) {
   std::unique_ptr<Model> model(new Model());
-  model->file_ = GgufFile::open(path);
+
+  // A Hugging Face directory is read as the GGUF file the converter would
+  // write, except that Q and K keep their rows and RoPE rotates halves.
+  bool rotates_halves = false;
+  if (is_hf_model_dir(path)) {
+    HfModel hf = open_hf_model(path, HfTensorLayout::kRun);
+    model->file_ = std::move(hf.file);
+    rotates_halves = hf.rotates_halves;
+  } else {
+    model->file_ = GgufFile::open(path);
+  }
+
   model->hparams_ = HParams::from_gguf(*model->file_);
+  if (rotates_halves) model->hparams_.rope_style = RopeStyle::kHalves;
   model->weights_ = ModelWeights::bind(*model->file_, model->hparams_);
   model->tokenizer_ = Tokenizer::from_gguf(*model->file_);
 

@@ -13,8 +13,8 @@ namespace edgelm {
 
 class Model {
  public:
-  // Opens a GGUF file and binds everything needed to run it. Throws Error
-  // naming the file and what is wrong with it.
+  // Opens a GGUF file or a Hugging Face model directory and binds everything
+  // needed to run it. Throws Error naming the file and what is wrong with it.
   static std::unique_ptr<Model> load(const std::string& path);
 
   const GgufFile& file() const { return *file_; }

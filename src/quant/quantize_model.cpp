@@ -14,6 +14,7 @@
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_writer.h"
+#include "model/model_file.h"
 #include "quant/quantize.h"
 #include "tensor/reference.h"
 
@@ -29,9 +30,9 @@ constexpr uint64_t kSliceBytes = uint64_t{16} << 20;
 
 bool is_float_type(DType type) { return type == DType::F32 || type == DType::F16 || type == DType::BF16; }
 
-// Whether a float row can be converted to `type`: a quantized type, or F16
-// (llama.cpp's last fallback for rows no block type fits).
-bool can_convert_to(DType type) { return quantize_supported(type) || type == DType::F16; }
+// Whether a float row can be converted to `type`: a quantized type, or a
+// float type (F16 is llama.cpp's last fallback for rows no block type fits).
+bool can_convert_to(DType type) { return quantize_supported(type) || is_float_type(type); }
 
 // Reads element values of a float-type row into dst.
 void load_row(DType type, const uint8_t* src, float* dst, size_t n) {
@@ -59,13 +60,24 @@ void load_row(DType type, const uint8_t* src, float* dst, size_t n) {
 }
 
 void store_row(DType type, const float* src, uint8_t* dst, size_t n) {
-  if (type != DType::F16) {
-    quantize_row(type, src, dst, n);
-    return;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const uint16_t h = f32_to_f16(src[i]);
-    std::memcpy(dst + 2 * i, &h, 2);
+  switch (type) {
+    case DType::F32:
+      std::memcpy(dst, src, n * sizeof(float));
+      return;
+    case DType::F16:
+      for (size_t i = 0; i < n; ++i) {
+        const uint16_t h = f32_to_f16(src[i]);
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+      return;
+    case DType::BF16:
+      for (size_t i = 0; i < n; ++i) {
+        const uint16_t b = f32_to_bf16(src[i]);
+        std::memcpy(dst + 2 * i, &b, 2);
+      }
+      return;
+    default:
+      quantize_row(type, src, dst, n);
   }
 }
 
@@ -159,39 +171,58 @@ std::vector<TensorPlan> plan_quantization(const GgufFile& input, const QuantPres
 }
 
 QuantizeSummary quantize_model(const QuantizeRequest& request) {
-  const auto start = std::chrono::steady_clock::now();
-  const QuantPreset& preset = find_quant_preset(request.preset_name);
+  auto input = open_model_file(request.input_path);
+  return quantize_model(*input, request);
+}
 
-  auto input = GgufFile::open(request.input_path);
-  check_distinct_paths(request.input_path, request.output_path);
-  const std::vector<TensorPlan> plan = plan_quantization(*input, preset);
+QuantizeSummary quantize_model(const GgufFile& input, const QuantizeRequest& request) {
+  const QuantPreset& preset = find_quant_preset(request.preset_name);
+  const std::vector<TensorPlan> plan = plan_quantization(input, preset);
 
   // Metadata as llama-quantize writes it: the input's keys, then the two
   // quantization keys moved to the end, without split bookkeeping.
   GgufWriter writer;
-  writer.copy_metadata(*input);
+  writer.copy_metadata(input);
   writer.set_uint32("general.quantization_version", kQuantizationVersion);
   writer.set_uint32("general.file_type", preset.file_type);
   writer.remove("split.no");
   writer.remove("split.count");
   writer.remove("split.tensors.count");
+
+  QuantizeSummary summary = write_model(input, plan, writer.metadata(), request);
+  summary.preset_name = std::string(preset.name);
+  return summary;
+}
+
+QuantizeSummary write_model(const GgufFile& input, std::span<const TensorPlan> plan,
+                            const std::vector<std::pair<std::string, GgufValue>>& metadata,
+                            const QuantizeRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  check_distinct_paths(input.path(), request.output_path);
+
+  GgufWriter writer;
+  for (const auto& [key, value] : metadata) writer.set(key, value);
   for (const TensorPlan& entry : plan) writer.add_tensor(entry.tensor->name, entry.tensor->dims, entry.type);
   writer.open(request.output_path);
 
   QuantizeSummary summary;
-  summary.preset_name = std::string(preset.name);
   summary.n_tensors = plan.size();
-  summary.input_file_bytes = std::filesystem::file_size(request.input_path);
+  std::error_code error;
+  if (std::filesystem::is_regular_file(input.path(), error)) {
+    summary.input_file_bytes = std::filesystem::file_size(input.path());
+  }
 
   ThreadPool pool(request.threads);
   summary.n_threads = pool.size();
-  spdlog::info("quantizing {} to {}: {} tensors, threads: {}", request.input_path, preset.name, plan.size(),
+  spdlog::info("writing {}: {} tensors from {}, threads: {}", request.output_path, plan.size(), input.path(),
                pool.size());
 
   const uint64_t total_bytes = std::accumulate(plan.begin(), plan.end(), uint64_t{0},
                                                [](uint64_t sum, const TensorPlan& p) { return sum + p.tensor->n_bytes; });
   std::unique_ptr<ProgressBar> progress;
-  if (request.show_progress) progress = std::make_unique<ProgressBar>("quantize", total_bytes, ProgressUnit::kBytes);
+  if (request.show_progress) {
+    progress = std::make_unique<ProgressBar>(request.progress_label, total_bytes, ProgressUnit::kBytes);
+  }
 
   std::vector<uint8_t> converted;
   for (size_t i = 0; i < plan.size(); ++i) {

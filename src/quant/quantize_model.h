@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct QuantizeRequest {
   std::string preset_name;  // any case: "q4_k_m"
   size_t threads = 0;       // 0: one per online CPU
   bool show_progress = true;  // a progress bar on stderr
+  std::string progress_label = "quantize";
 };
 
 struct QuantizeSummary {
@@ -51,5 +53,18 @@ struct QuantizeSummary {
 // Throws Error for a missing or damaged input, an unknown preset, an output
 // that is the input or cannot be written, and non-finite weights.
 QuantizeSummary quantize_model(const QuantizeRequest& request);
+
+// The same for a file already open, such as a converted checkpoint;
+// request.input_path is not read.
+QuantizeSummary quantize_model(const GgufFile& input, const QuantizeRequest& request);
+
+// Writes request.output_path with `metadata` and the tensors of `plan`, each
+// converted from its float type to the planned type (F32, F16, BF16 or any
+// type quantize_row produces) or copied when the types are equal. The
+// output appears only when complete. Throws Error for an output that is the
+// input or cannot be written, and for non-finite weights.
+QuantizeSummary write_model(const GgufFile& input, std::span<const TensorPlan> plan,
+                            const std::vector<std::pair<std::string, GgufValue>>& metadata,
+                            const QuantizeRequest& request);
 
 }  // namespace edgelm

@@ -40,6 +40,17 @@ constexpr std::string_view kGpt2Pattern =
     R"(| ?[^)" EDGELM_WHITESPACE R"(\p{L}\p{N}]+)"
     R"(|[)" EDGELM_WHITESPACE R"(]+(?![^)" EDGELM_WHITESPACE R"(]))";
 
+// Mistral NeMo's tekken pattern, as its tokenizer.json gives it: letters
+// split at lower-to-upper case changes, digits one at a time.
+constexpr std::string_view kTekkenPattern =
+    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+)"
+    R"(|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*)"
+    R"(|\p{N})"
+    R"(| ?[^)" EDGELM_WHITESPACE R"(\p{L}\p{N}]+[\r\n/]*)"
+    R"(|[)" EDGELM_WHITESPACE R"(]*[\r\n]+)"
+    R"(|[)" EDGELM_WHITESPACE R"(]+(?![^)" EDGELM_WHITESPACE R"(]))"
+    R"(|[)" EDGELM_WHITESPACE R"(]+)";
+
 #undef EDGELM_WHITESPACE
 
 const std::vector<PreTokenizerConfig>& configs() {
@@ -48,6 +59,7 @@ const std::vector<PreTokenizerConfig>& configs() {
       {"llama3", {std::string(kLlama3Pattern)}, true, true},
       {"llama-v3", {std::string(kLlama3Pattern)}, true, true},
       {"gpt-2", {std::string(kGpt2Pattern)}, false, false},
+      {"tekken", {std::string(kTekkenPattern)}, true, true},
       {"default",
        {R"([\p{P}\$\+<=>\^~\|]+)", std::string(kGpt2Pattern), R"(\p{N}+)", R"([0-9][0-9][0-9])"},
        false,

@@ -23,9 +23,12 @@ using testing::load_expected;
 struct FixtureCase {
   std::string expected;  // expected/<name>.json
   float tolerance;       // on logits against llama.cpp
+  std::string model;     // fixture to run instead of the expected file's model
 };
 
-std::ostream& operator<<(std::ostream& os, const FixtureCase& c) { return os << c.expected; }
+std::ostream& operator<<(std::ostream& os, const FixtureCase& c) {
+  return os << c.expected << (c.model.empty() ? "" : " on " + c.model);
+}
 
 std::vector<FixtureCase> all_cases() {
   std::vector<FixtureCase> cases;
@@ -37,6 +40,8 @@ std::vector<FixtureCase> all_cases() {
   for (const auto& [model, tolerance] : models) {
     for (const auto& prompt : prompts) cases.push_back({model + "__" + prompt, tolerance});
   }
+  // The Hugging Face directory the bf16 file was converted from, read directly.
+  for (const auto& prompt : prompts) cases.push_back({"tiny-gemma2-bf16__" + prompt, 3e-2f, "tiny-gemma2"});
   // On stories260K llama.cpp itself is up to 0.115 away from a float64
   // recomputation (tests/tools/float64_reference_llama.py), which edgelm
   // matches within 1e-3, so the comparison with llama.cpp gets that margin.
@@ -65,7 +70,7 @@ class FixtureTest : public ::testing::TestWithParam<FixtureCase> {
       std::ifstream extra(std::string(EDGELM_SOURCE_DIR) + "/tests/data/" + GetParam().expected + ".float64.json");
       if (extra) expected_.exact_path_top = testing::parse_top_rows(nlohmann::json::parse(extra).at("exact_path_top"));
     }
-    model_ = &cached_model(expected_.model);
+    model_ = &cached_model(GetParam().model.empty() ? expected_.model : GetParam().model);
     n_vocab_ = model_->hparams().n_vocab;
   }
 
@@ -153,6 +158,7 @@ TEST_P(FixtureTest, ChunkSizeDoesNotMatter) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureTest, ::testing::ValuesIn(all_cases()),
                          [](const ::testing::TestParamInfo<FixtureCase>& info) {
                            std::string name = info.param.expected;
+                           if (!info.param.model.empty()) name = info.param.model + "_dir__" + name;
                            for (char& c : name) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            }

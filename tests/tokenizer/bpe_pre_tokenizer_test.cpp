@@ -28,6 +28,16 @@ TEST(BpePreTokenizer, Llama3Words) {
   EXPECT_TRUE(split("llama-bpe", "").empty());
 }
 
+TEST(BpePreTokenizer, TekkenWords) {
+  EXPECT_EQ(split("tekken", "Hello world"), (Words{"Hello", " world"}));
+  EXPECT_EQ(split("tekken", "HelloWorld"), (Words{"Hello", "World"}));
+  EXPECT_EQ(split("tekken", "ABCdef"), (Words{"ABCdef"}));
+  EXPECT_EQ(split("tekken", "I'm"), (Words{"I", "'m"}));
+  EXPECT_EQ(split("tekken", "1234"), (Words{"1", "2", "3", "4"}));
+  EXPECT_EQ(split("tekken", "a\n\nb"), (Words{"a", "\n\n", "b"}));
+  EXPECT_EQ(split("tekken", "x..//\ny"), (Words{"x", "..//\n", "y"}));
+}
+
 TEST(BpePreTokenizer, Llama3Contractions) {
   EXPECT_EQ(split("llama-bpe", "I've"), (Words{"I", "'ve"}));
   EXPECT_EQ(split("llama-bpe", "HE'S WE'LL"), (Words{"HE", "'S", " WE", "'LL"}));
@@ -79,12 +89,12 @@ TEST(BpePreTokenizer, ConfigFlags) {
 
 TEST(BpePreTokenizer, UnknownName) {
   try {
-    find_pre_tokenizer("tekken");
+    find_pre_tokenizer("qwen2");
     FAIL() << "expected an Error";
   } catch (const Error& error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find("tokenizer.ggml.pre = \"tekken\""), std::string::npos) << message;
-    EXPECT_NE(message.find("\"llama-bpe\", \"llama3\", \"llama-v3\", \"gpt-2\", \"default\""), std::string::npos)
+    EXPECT_NE(message.find("tokenizer.ggml.pre = \"qwen2\""), std::string::npos) << message;
+    EXPECT_NE(message.find("\"llama-bpe\", \"llama3\", \"llama-v3\", \"gpt-2\", \"tekken\", \"default\""), std::string::npos)
         << message;
   }
 }
