@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/progress.h"
+#include "core/temp_file_cleanup.h"
 #include "hf/convert_checkpoint.h"
 
 namespace edgelm::cli {
@@ -17,8 +18,8 @@ CommandRunner add_convert_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("convert", "write a Hugging Face model directory as a GGUF file");
   command->add_option("input", request->input_dir, "model directory with config.json, *.safetensors and tokenizer files")
       ->required();
-  command->add_option("-o,--output", request->output_path, "GGUF file to write")->required();
-  command->add_option("--type", request->type,
+  command->add_option("-o,--output,--outfile", request->output_path, "GGUF file to write")->required();
+  command->add_option("--type,--outtype", request->type,
                       std::string("output type: ") + kConvertFloatTypes +
                           " (auto keeps the checkpoint's float type), or a quantization preset such as q4_k_m "
                           "(default auto)");
@@ -29,6 +30,7 @@ CommandRunner add_convert_command(CLI::App& app) {
     // Checked before anything is read, so a typo fails at once.
     check_convert_type(request->type);
     request->threads = thread_count(*threads);
+    install_temp_file_cleanup();
 
     QuantizeSummary summary = convert_checkpoint(*request);
     std::fprintf(stderr, "converted %s -> %s (%s, %s, %zu tensors) in %.2f s\n", request->input_dir.c_str(),

@@ -8,6 +8,7 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/temp_file_cleanup.h"
 #include "quant/quantize_model.h"
 
 namespace edgelm::cli {
@@ -45,8 +46,8 @@ int quantize(const QuantizeRequest& request) {
 
 CommandRunner add_quantize_command(CLI::App& app) {
   auto request = std::make_shared<QuantizeRequest>();
-  CLI::App* command = app.add_subcommand("quantize", "write a quantized copy of an f32, f16 or bf16 GGUF model");
-  command->add_option("input", request->input_path, "GGUF model to read (f32, f16 or bf16 weights)")->required();
+  CLI::App* command = app.add_subcommand("quantize", "write a quantized copy of an f32, f16 or bf16 GGUF model or a Hugging Face directory");
+  command->add_option("input", request->input_path, "GGUF model (f32, f16 or bf16 weights) or Hugging Face model directory to read")->required();
   command->add_option("output", request->output_path, "GGUF file to write")->required();
   command->add_option("type", request->preset_name, "quantization type, any case: " + preset_names())->required();
   auto threads = std::make_shared<ModelOptions>();
@@ -57,6 +58,7 @@ CommandRunner add_quantize_command(CLI::App& app) {
     // Checked before anything is read, so a typo fails at once.
     find_quant_preset(request->preset_name);
     request->threads = thread_count(*threads);
+    install_temp_file_cleanup();
     return quantize(*request);
   };
 }

@@ -55,7 +55,7 @@ CommandRunner add_template_command(CLI::App& app) {
   auto options = std::make_shared<TemplateOptions>();
   CLI::App* command = app.add_subcommand("template", "print the prompt a chat template makes of a conversation");
   auto* model = command->add_option("-m,--model", options->model_path,
-                                    "GGUF model file whose tokenizer.chat_template and BOS/EOS tokens are used");
+                                    "GGUF model file or Hugging Face model directory whose chat template and BOS/EOS tokens are used");
   auto* file = command->add_option("--template", options->template_path, "Jinja chat template file (used in place of -m)");
   model->excludes(file);
   file->excludes(model);
@@ -76,7 +76,7 @@ CommandRunner add_template_command(CLI::App& app) {
 
     ModelChatTemplate source;
     if (!options->model_path.empty()) {
-      source = read_chat_template(*open_model_file(options->model_path));
+      source = read_chat_template(*open_model_metadata(options->model_path));
     } else {
       source.template_text = read_text_file(options->template_path, "--template");
       if (source.template_text.empty()) fail("--template {}: the file is empty", options->template_path);

@@ -28,7 +28,7 @@ CommandRunner add_tokenize_command(CLI::App& app) {
   auto options = std::make_shared<TokenizeOptions>();
   CLI::App* command = app.add_subcommand(
       "tokenize", "print the prompt's token ids as a JSON array (BOS included, special token texts parsed)");
-  CLI::Option* model = command->add_option("-m,--model", options->model_path, "GGUF model or vocabulary-only file");
+  CLI::Option* model = command->add_option("-m,--model", options->model_path, "GGUF model or vocabulary-only file, or Hugging Face model directory");
   CLI::Option* tokenizer = command->add_option(
       "--tokenizer", options->tokenizer_path, "tokenizer.json (Hugging Face) or tokenizer.model (SentencePiece) file");
   model->excludes(tokenizer);
@@ -39,7 +39,7 @@ CommandRunner add_tokenize_command(CLI::App& app) {
     std::unique_ptr<Tokenizer> tokenizer;
     if (!options->model_path.empty()) {
       // Only the vocabulary is read, so files whose weight types edgelm cannot run still tokenize.
-      tokenizer = Tokenizer::from_gguf(*open_model_file(options->model_path));
+      tokenizer = Tokenizer::from_gguf(*open_model_metadata(options->model_path));
     } else if (!options->tokenizer_path.empty()) {
       tokenizer = load_tokenizer_file(options->tokenizer_path);
     } else {

@@ -42,7 +42,7 @@ int check_stdout() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgelm: run Gemma 2 and Llama models from GGUF files"};
+  CLI::App app{"edgelm: run Gemma 2 and Llama models from GGUF files or Hugging Face directories"};
   app.require_subcommand(1);
   app.fallthrough();  // global options such as --log-level may follow the command
   app.set_version_flag("--version", kVersion);

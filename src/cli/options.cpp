@@ -10,7 +10,7 @@
 namespace edgelm::cli {
 
 void add_model_options(CLI::App& command, ModelOptions& options, bool with_prompt) {
-  command.add_option("-m,--model", options.model_path, "GGUF model file")->required();
+  command.add_option("-m,--model", options.model_path, "GGUF model file or Hugging Face model directory")->required();
   if (with_prompt) {
     auto* text = command.add_option("-p,--prompt", options.prompt, "prompt text (BOS added, special tokens parsed)");
     auto* ids = command.add_option("--prompt-ids", options.prompt_ids,

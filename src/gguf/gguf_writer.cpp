@@ -273,6 +273,7 @@ void GgufWriter::open(const std::string& path) {
     temp_path_.clear();
     fail("cannot create output '{}': {} (check that the directory exists and is writable)", path, reason);
   }
+  temp_registration_ = TempFileRegistration(temp_path_);
   file_ = ::fdopen(fd, "wb");
   if (file_ == nullptr) {
     ::close(fd);
@@ -316,10 +317,12 @@ void GgufWriter::finish() {
 
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     const std::string error = system_error();
+    const std::string temp_path = temp_path_;
     discard();
-    fail("cannot rename '{}' to output '{}': {}", temp_path_, path_, error);
+    fail("cannot rename '{}' to output '{}': {}", temp_path, path_, error);
   }
   temp_path_.clear();
+  temp_registration_ = TempFileRegistration();
 }
 
 void GgufWriter::write_bytes(const void* data, size_t size) {
@@ -350,6 +353,7 @@ void GgufWriter::discard() {
     ::unlink(temp_path_.c_str());
     temp_path_.clear();
   }
+  temp_registration_ = TempFileRegistration();
 }
 
 }  // namespace edgelm

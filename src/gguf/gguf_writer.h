@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/temp_file_cleanup.h"
 #include "gguf/gguf_file.h"
 #include "tensor/dtype.h"
 
@@ -83,6 +84,7 @@ class GgufWriter {
 
   std::string path_;
   std::string temp_path_;
+  TempFileRegistration temp_registration_;  // deleted if a signal ends the process
   std::FILE* file_ = nullptr;
   size_t next_tensor_ = 0;
   uint64_t bytes_written_ = 0;

@@ -68,7 +68,10 @@ void check_convert_type(const std::string& type) {
     find_quant_preset(name);
   } catch (const Error&) {
     std::string presets;
-    for (const QuantPreset& p : quant_presets()) presets += ", " + lower(std::string(p.name));
+    for (const QuantPreset& p : quant_presets()) {
+      const std::string preset = lower(std::string(p.name));
+      if (!find_float_type(preset)) presets += ", " + preset;
+    }
     fail("unknown output type '{}'; use one of {}{}", type, kConvertFloatTypes, presets);
   }
 }

@@ -260,10 +260,24 @@ bool is_hf_model_dir(const std::string& path) {
   return std::filesystem::is_directory(path, error);
 }
 
-HfModel open_hf_model(const std::string& path, HfTensorLayout layout, uint32_t file_type) {
-  // "models/gemma/" names the model "gemma", as "models/gemma" does.
-  std::string dir = path;
+namespace {
+
+// "models/gemma/" names the model "gemma", as "models/gemma" does.
+std::string without_trailing_slashes(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+}  // namespace
+
+std::unique_ptr<GgufFile> open_hf_metadata(const std::string& path) {
+  const std::string dir = without_trailing_slashes(path);
+  GgufMetadata metadata = hf_gguf_metadata(HfConfig::load(dir), HfMetadataOptions{});
+  return GgufFile::assemble(dir, std::move(metadata), {}, nullptr);
+}
+
+HfModel open_hf_model(const std::string& path, HfTensorLayout layout, uint32_t file_type) {
+  const std::string dir = without_trailing_slashes(path);
 
   HfModel model;
   model.config = HfConfig::load(dir);

@@ -40,4 +40,8 @@ bool is_hf_model_dir(const std::string& path);
 // extra weight, a shape that does not match config.json, an unsupported dtype.
 HfModel open_hf_model(const std::string& dir, HfTensorLayout layout, uint32_t file_type = 0);
 
+// The metadata of `dir` as a GGUF file without tensors, for commands that
+// need only the tokenizer and chat template; the weights are not opened.
+std::unique_ptr<GgufFile> open_hf_metadata(const std::string& dir);
+
 }  // namespace edgelm

@@ -273,6 +273,12 @@ void read_gemma2_settings(const Json& config, const JsonPath& where, HfConfig& r
 
 HfConfig HfConfig::load(const std::string& dir) {
   const std::string config_path = (std::filesystem::path(dir) / "config.json").string();
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(config_path, error)) {
+    fail("{}: not a Hugging Face model directory because config.json is missing; pass a GGUF file or a directory "
+         "with config.json, safetensors weights and tokenizer files",
+         dir);
+  }
   const Json config = hf::read_json_file(config_path);
   const JsonPath where{config_path, ""};
   if (!config.is_object()) {

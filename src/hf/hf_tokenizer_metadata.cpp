@@ -403,7 +403,7 @@ void add_tokenizer_metadata(const HfConfig& config, GgufMetadataBuilder& metadat
 
   const std::string model_path = path_in(config.dir, "tokenizer.model");
   if (!is_file(model_path)) {
-    fail("{}: file not found; Gemma 2 models are converted with their SentencePiece tokenizer.model", model_path);
+    fail("{}: file not found; a Gemma 2 model directory needs its SentencePiece tokenizer.model", model_path);
   }
   add_sentencepiece_tokenizer(config, model_path, metadata);
   // Gemma's tokenizer adds no space before the first word.

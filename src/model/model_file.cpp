@@ -9,4 +9,9 @@ std::unique_ptr<GgufFile> open_model_file(const std::string& path) {
   return GgufFile::open(path);
 }
 
+std::unique_ptr<GgufFile> open_model_metadata(const std::string& path) {
+  if (is_hf_model_dir(path)) return open_hf_metadata(path);
+  return GgufFile::open(path);
+}
+
 }  // namespace edgelm

@@ -12,4 +12,8 @@ namespace edgelm {
 // Throws Error naming the path when it is neither, or is damaged.
 std::unique_ptr<GgufFile> open_model_file(const std::string& path);
 
+// The same without the weights of a Hugging Face directory (their tensors are
+// absent), for the tokenizer and chat template alone.
+std::unique_ptr<GgufFile> open_model_metadata(const std::string& path);
+
 }  // namespace edgelm

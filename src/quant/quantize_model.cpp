@@ -124,12 +124,35 @@ void convert_tensor(const GgufTensor& tensor, DType type, ThreadPool& pool, Prog
   }
 }
 
-// Throws Error when `output` names the same file as `input`.
-void check_distinct_paths(const std::string& input, const std::string& output) {
+// Throws Error when `output` is empty or names the input file, or any file
+// of an input directory (its weights, config or tokenizer), which the write
+// would replace while they are read.
+void check_output_path(const std::string& input, const std::string& output) {
+  if (output.empty()) fail("the output path is empty; name the GGUF file to write");
+
   std::error_code error;
   if (std::filesystem::equivalent(input, output, error)) {
-    fail("output '{}' is the input file; write the quantized model to a different path", output);
+    fail("output '{}' is the input file; write the model to a different path", output);
   }
+  if (!std::filesystem::is_directory(input, error)) return;
+  for (const auto& entry : std::filesystem::directory_iterator(input, error)) {
+    if (std::filesystem::equivalent(entry.path(), output, error)) {
+      fail("output '{}' is {}, a file of the input model directory; write the model to a different path", output,
+           entry.path().string());
+    }
+  }
+}
+
+// Bytes of the input: the file, or every file of a model directory.
+uint64_t input_bytes(const std::string& input) {
+  std::error_code error;
+  if (std::filesystem::is_regular_file(input, error)) return std::filesystem::file_size(input, error);
+
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(input, error)) {
+    if (entry.is_regular_file(error)) total += entry.file_size(error);
+  }
+  return total;
 }
 
 }  // namespace
@@ -198,7 +221,7 @@ QuantizeSummary write_model(const GgufFile& input, std::span<const TensorPlan> p
                             const std::vector<std::pair<std::string, GgufValue>>& metadata,
                             const QuantizeRequest& request) {
   const auto start = std::chrono::steady_clock::now();
-  check_distinct_paths(input.path(), request.output_path);
+  check_output_path(input.path(), request.output_path);
 
   GgufWriter writer;
   for (const auto& [key, value] : metadata) writer.set(key, value);
@@ -207,10 +230,7 @@ QuantizeSummary write_model(const GgufFile& input, std::span<const TensorPlan> p
 
   QuantizeSummary summary;
   summary.n_tensors = plan.size();
-  std::error_code error;
-  if (std::filesystem::is_regular_file(input.path(), error)) {
-    summary.input_file_bytes = std::filesystem::file_size(input.path());
-  }
+  summary.input_file_bytes = input_bytes(input.path());
 
   ThreadPool pool(request.threads);
   summary.n_threads = pool.size();

@@ -1,0 +1,30 @@
+#pragma once
+// Removal of unfinished output files when SIGINT, SIGTERM or SIGHUP ends the
+// process, so an interrupted conversion leaves no multi-gigabyte temporary file.
+
+#include <string>
+
+namespace edgelm {
+
+// Installs handlers for SIGINT, SIGTERM and SIGHUP that delete every
+// registered file and then end the process by the same signal. Commands that
+// write model files call it once; servers keep their own handlers.
+void install_temp_file_cleanup();
+
+// Registers a file for deletion by those handlers while the object lives.
+// Up to 8 files can be registered at once; further ones are not protected.
+class TempFileRegistration {
+ public:
+  TempFileRegistration() = default;
+  explicit TempFileRegistration(const std::string& path);
+  ~TempFileRegistration();
+  TempFileRegistration(const TempFileRegistration&) = delete;
+  TempFileRegistration& operator=(const TempFileRegistration&) = delete;
+  TempFileRegistration(TempFileRegistration&& other) noexcept;
+  TempFileRegistration& operator=(TempFileRegistration&& other) noexcept;
+
+ private:
+  int slot_ = -1;
+};
+
+}  // namespace edgelm
