@@ -18,5 +18,8 @@ CommandRunner add_chat_command(CLI::App& app);
 CommandRunner add_template_command(CLI::App& app);
 CommandRunner add_serve_command(CLI::App& app);
 CommandRunner add_convert_command(CLI::App& app);
+CommandRunner add_perplexity_command(CLI::App& app);
+CommandRunner add_quant_report_command(CLI::App& app);
+CommandRunner add_plan_command(CLI::App& app);
 
 }  // namespace edgelm::cli

@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   commands["template"] = edgelm::cli::add_template_command(app);
   commands["serve"] = edgelm::cli::add_serve_command(app);
   commands["convert"] = edgelm::cli::add_convert_command(app);
+  commands["perplexity"] = edgelm::cli::add_perplexity_command(app);
+  commands["quant-report"] = edgelm::cli::add_quant_report_command(app);
+  commands["plan"] = edgelm::cli::add_plan_command(app);
 
   try {
     app.parse(argc, argv);
