@@ -31,15 +31,6 @@ struct PerplexityCommandOptions {
   bool json = false;
 };
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open the text file: {}", path, std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail("{}: reading the text file failed", path);
-  return text.str();
-}
-
 // -c resolved: 0 means the trained context. A longer window is an error here
 // (evaluate_perplexity rejects it too), where other commands only warn.
 uint32_t window_size(int64_t n_ctx, const Model& model) {

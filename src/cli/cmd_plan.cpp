@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_file.h"
 #include "hf/hf_checkpoint.h"
@@ -208,12 +209,18 @@ int run_plan(const PlanOptions& options) {
       options.model_path.empty() ? planned_shape(options.shape, options.type) : open_planned_file(options.model_path);
   const uint32_t n_threads = options.n_threads == 0 ? static_cast<uint32_t>(ThreadPool::hardware_threads())
                                                     : static_cast<uint32_t>(options.n_threads);
-  const Deployment deployment = default_deployment(resolve_context(options, model.hparams),
-                                                   static_cast<uint32_t>(options.n_parallel), kv_type, n_threads);
+  const uint32_t n_ctx = resolve_context(options, model.hparams);
+  if (model.hparams.n_ctx_train > 0 && n_ctx > model.hparams.n_ctx_train) {
+    spdlog::warn("-c {} is longer than the {} tokens the model was trained on", n_ctx, model.hparams.n_ctx_train);
+  }
+  const Deployment deployment =
+      default_deployment(n_ctx, static_cast<uint32_t>(options.n_parallel), kv_type, n_threads);
   const MemoryPlan plan = plan_memory(model.name, model.hparams, model.tensors, deployment, model.overhead);
 
   MemoryCheck check;
-  if (options.check) check = check_memory(options.model_path, plan, baseline_bytes);
+  if (options.check) {
+    check = check_memory(options.model_path, plan, baseline_bytes);
+  }
   const MemoryCheck* measured = options.check ? &check : nullptr;
 
   if (options.json) {

@@ -26,15 +26,6 @@ struct QuantReportCliOptions {
   std::string output_dir = ".";
 };
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: opening the text file failed: {}; pass a readable text file with -f", path, std::strerror(errno));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) fail("{}: reading the text file failed: {}", path, std::strerror(errno));
-  return buffer.str();
-}
-
 void write_text_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -47,15 +38,26 @@ int quant_report(QuantReportCliOptions& options) {
   options.report.text_name = options.text_path;
   options.report.threads = thread_count(options.threads);
 
-  // The output folder is checked before the long measurement starts.
+  // The output folder is checked before the long measurement starts, but
+  // created only after it, so a failed run leaves no empty folder.
   std::error_code error;
-  std::filesystem::create_directories(options.output_dir, error);
-  if (error || !std::filesystem::is_directory(options.output_dir)) {
-    fail("{}: creating the output directory failed: {}; pass a writable directory with -o", options.output_dir,
-         error ? error.message() : "a file of that name exists");
+  const std::filesystem::path output(options.output_dir);
+  if (std::filesystem::exists(output, error) && !std::filesystem::is_directory(output, error)) {
+    fail("{}: is a file, not a directory; pass a directory for the report with -o", options.output_dir);
+  }
+  const std::filesystem::path parent = std::filesystem::absolute(output, error).parent_path();
+  if (!std::filesystem::exists(output, error) && !std::filesystem::is_directory(parent, error)) {
+    fail("{}: the parent directory {} does not exist; pass a directory for the report with -o", options.output_dir,
+         parent.string());
   }
 
   const QuantReport report = run_quant_report(options.report);
+
+  std::filesystem::create_directories(output, error);
+  if (error || !std::filesystem::is_directory(output)) {
+    fail("{}: creating the output directory failed: {}; pass a writable directory with -o", options.output_dir,
+         error ? error.message() : "a file of that name exists");
+  }
 
   const std::filesystem::path output_dir(options.output_dir);
   const std::string json_path = (output_dir / "report.json").string();

@@ -1,3 +1,8 @@
+#include <sstream>
+#include <fstream>
+#include <filesystem>
+#include <cstring>
+#include <cerrno>
 #include "cli/options.h"
 
 #include <charconv>
@@ -88,6 +93,18 @@ uint32_t context_length(const ModelOptions& options, const Model& model) {
                  options.n_ctx, trained);
   }
   return static_cast<uint32_t>(options.n_ctx);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) fail("{}: is a directory; pass a text file with -f", path);
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: opening the text file failed: {}; pass a readable text file with -f", path, std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail("{}: reading the text file failed: {}", path, std::strerror(errno));
+  return text.str();
 }
 
 }  // namespace edgelm::cli

@@ -26,6 +26,10 @@ void add_model_options(CLI::App& command, ModelOptions& options, bool with_promp
 // -t resolved: 0 means one per online CPU. Warns when it exceeds the CPUs.
 uint32_t thread_count(const ModelOptions& options);
 
+// Reads a text file given with -f. Throws Error naming the path when it is
+// missing, a directory or unreadable.
+std::string read_text_file(const std::string& path);
+
 // Applies --isa and loads the model, logging what was loaded.
 std::unique_ptr<Model> load_model(const ModelOptions& options);
 

@@ -23,8 +23,12 @@ Slot g_slots[kSlots];
 std::atomic<bool> g_claimed[kSlots];
 
 void remove_registered_files(int signal_number) {
+  // Files first, then the folders they were in: rmdir removes only empty folders.
   for (Slot& slot : g_slots) {
     if (slot.active.load()) ::unlink(slot.path);
+  }
+  for (Slot& slot : g_slots) {
+    if (slot.active.load()) ::rmdir(slot.path);
   }
   // End by the same signal, so the parent's wait status reports it.
   std::signal(signal_number, SIG_DFL);

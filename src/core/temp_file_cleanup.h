@@ -11,7 +11,8 @@ namespace edgelm {
 // write model files call it once; servers keep their own handlers.
 void install_temp_file_cleanup();
 
-// Registers a file for deletion by those handlers while the object lives.
+// Registers a file, or an empty folder, for deletion by those handlers while
+// the object lives. Files are deleted before folders.
 // Up to 8 files can be registered at once; further ones are not protected.
 class TempFileRegistration {
  public:

@@ -45,6 +45,7 @@ class TemporaryFolder {
            std::strerror(errno));
     }
     path_ = pattern;
+    registration_ = TempFileRegistration(pattern);
   }
   ~TemporaryFolder() {
     std::error_code ignored;
@@ -57,6 +58,7 @@ class TemporaryFolder {
 
  private:
   std::filesystem::path path_;
+  TempFileRegistration registration_;  // removed (once empty) if a signal ends the process
 };
 
 void check_options(const QuantReportOptions& options) {

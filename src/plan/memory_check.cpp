@@ -1,10 +1,12 @@
 // Loads a model, fills its contexts and compares the resident set with the plan.
 
+#include <cstdio>
 #include "plan/memory_check.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -50,6 +52,9 @@ MemoryCheck check_memory(const std::string& path, const MemoryPlan& plan, uint64
   // Any valid ids do; cycling by a prime step touches many embedding rows.
   std::vector<int32_t> tokens(deployment.n_ctx);
   for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7919 + 1) % hp.n_vocab);
+
+  std::fprintf(stderr, "plan: --check evaluates %u tokens to fill the context; this takes a while for long contexts\n",
+               deployment.n_ctx * deployment.n_parallel);
 
   // Fill the sequences as the scheduler would: each pass takes an equal share of the batch from each.
   const uint32_t share = std::max<uint32_t>(1, deployment.batch_rows / deployment.n_parallel);

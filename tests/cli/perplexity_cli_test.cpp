@@ -93,7 +93,7 @@ TEST(PerplexityCli, KlBaseJsonAndText) {
 
 TEST(PerplexityCli, Errors) {
   expect_error(run_edgelm("perplexity -m " + fixture("tiny-gemma2-f32.gguf") + " -f /nonexistent/text.txt"),
-               "/nonexistent/text.txt: cannot open the text file");
+               "/nonexistent/text.txt: opening the text file failed");
   expect_error(run_edgelm("perplexity -m " + fixture("tiny-gemma2-f32.gguf") + " -f " + shell_quote(kTextPath) +
                           " -c 2048"),
                "context size 2048 is larger than the 1024 tokens the model was trained on");
