@@ -54,10 +54,10 @@ struct PerplexityResult {
 // max_chunks). `progress` is called with (0, total) before the first window
 // and with (done, total) after each.
 // Throws Error when the text has fewer than 2 * n_ctx tokens (naming both
-// counts), when n_ctx is below 4 or exceeds the model's trained context, when
-// both logits paths are set, for a logits file that cannot be written, and
-// for an unreadable or mismatched one (another vocabulary, text or context
-// size, a wrong magic, a truncated file).
+// counts) and when n_ctx is below 4 or exceeds the model's trained context.
+// Also throws when both logits paths are set or the output cannot be written.
+// A logits file that is unreadable or mismatched (another vocabulary, text or
+// context size, a wrong magic, a truncated file) throws as well.
 PerplexityResult evaluate_perplexity(const Model& model, const std::string& text, const PerplexityOptions& options,
                                      ThreadPool& pool,
                                      const std::function<void(uint32_t, uint32_t)>& progress = {});

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "safetensors/safetensors_json.h"
 
 namespace edgelm::hf {
 
@@ -33,12 +34,7 @@ Json read_json_file(const std::string& path) {
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& parse_error) {
-    // nlohmann's messages start with "[json.exception.parse_error.101] ", which means nothing to a user.
-    std::string_view message = parse_error.what();
-    if (const size_t close = message.find("] "); message.starts_with('[') && close != std::string_view::npos) {
-      message.remove_prefix(close + 2);
-    }
-    fail("{}: invalid JSON: {}", path, message);
+    fail("{}: invalid JSON: {}", path, json_error_text(parse_error.what()));
   }
 }
 

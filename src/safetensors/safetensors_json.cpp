@@ -27,17 +27,15 @@ std::string describe_path(const std::vector<JsonLevel>& levels) {
   return path.empty() ? std::string("the top-level object") : fmt::format("object '{}'", printable(path));
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] ", which
-// means nothing to a user.
-std::string strip_exception_id(std::string_view message) {
+}  // namespace
+
+std::string json_error_text(std::string_view message) {
   if (!message.empty() && message.front() == '[') {
     size_t close = message.find("] ");
     if (close != std::string_view::npos) message.remove_prefix(close + 2);
   }
   return printable(message, 300);
 }
-
-}  // namespace
 
 nlohmann::json parse_json_object(std::string_view text, const std::string& file, std::string_view description,
                                  const JsonValueVisitor& on_value) {
@@ -82,7 +80,7 @@ nlohmann::json parse_json_object(std::string_view text, const std::string& file,
     value = nlohmann::json::parse(text.begin(), text.end(), callback);
   } catch (const nlohmann::json::exception& error) {
     fail("{}: {} is not valid JSON: {}. The file is truncated or corrupt, so re-download or re-create it.", file,
-         description, strip_exception_id(error.what()));
+         description, json_error_text(error.what()));
   }
 
   if (!value.is_object()) {

@@ -21,4 +21,8 @@ using JsonValueVisitor = std::function<void(const std::vector<std::string>& key_
 nlohmann::json parse_json_object(std::string_view text, const std::string& file, std::string_view description,
                                  const JsonValueVisitor& on_value = {});
 
+// An nlohmann exception message without its "[json.exception.parse_error.101] "
+// prefix, which means nothing to a user, and cut to 300 printable characters.
+std::string json_error_text(std::string_view message);
+
 }  // namespace edgelm

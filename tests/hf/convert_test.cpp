@@ -113,6 +113,12 @@ TEST(HfCheckpoint, ViewEqualsConvertedBf16) {
   EXPECT_EQ(hf.n_params, 6'822'144u);
 }
 
+TEST(HfCheckpoint, TrailingSlashKeepsName) {
+  HfModel hf = open_hf_model(fixture("tiny-gemma2") + "/", HfTensorLayout::kRun);
+  EXPECT_EQ(hf.file->path(), fixture("tiny-gemma2"));
+  EXPECT_EQ(hf.file->get_string("general.name"), "Tiny Gemma2");
+}
+
 TEST(HfCheckpoint, LogitsEqualBf16File) {
   auto from_dir = Model::load(fixture("tiny-gemma2"));
   auto from_file = Model::load(fixture("tiny-gemma2-bf16.gguf"));
