@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libpcre2-dev libsentencepiece-dev sentencepiece libxxhash-dev libcpp-httplib-dev
   python3 python3-jinja2
+  jq
   nodejs
 )
 # NodeSource's nodejs package contains npm and conflicts with Debian's npm

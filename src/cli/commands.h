@@ -21,5 +21,7 @@ CommandRunner add_convert_command(CLI::App& app);
 CommandRunner add_perplexity_command(CLI::App& app);
 CommandRunner add_quant_report_command(CLI::App& app);
 CommandRunner add_plan_command(CLI::App& app);
+CommandRunner add_synth_command(CLI::App& app);
+CommandRunner add_bench_command(CLI::App& app);
 
 }  // namespace edgelm::cli

@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
   commands["perplexity"] = edgelm::cli::add_perplexity_command(app);
   commands["quant-report"] = edgelm::cli::add_quant_report_command(app);
   commands["plan"] = edgelm::cli::add_plan_command(app);
+  commands["synth"] = edgelm::cli::add_synth_command(app);
+  commands["bench"] = edgelm::cli::add_bench_command(app);
 
   try {
     app.parse(argc, argv);

@@ -120,6 +120,8 @@ std::vector<uint8_t> permute_rows_for_gguf(const uint8_t* data, uint64_t n_rows,
   return out;
 }
 
+}  // namespace
+
 // Llama 3.1's long-context RoPE: one divisor per frequency, computed in
 // float32 as llama.cpp's converter computes the "rope_freqs" tensor.
 std::vector<float> llama3_rope_factors(const HfConfig& c) {
@@ -147,6 +149,8 @@ std::vector<float> llama3_rope_factors(const HfConfig& c) {
   }
   return factors;
 }
+
+namespace {
 
 class ViewBuilder {
  public:

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gguf/gguf_file.h"
 #include "hf/hf_config.h"
@@ -39,6 +40,11 @@ bool is_hf_model_dir(const std::string& path);
 // general.file_type. Throws Error naming the file and tensor: a missing or
 // extra weight, a shape that does not match config.json, an unsupported dtype.
 HfModel open_hf_model(const std::string& dir, HfTensorLayout layout, uint32_t file_type = 0);
+
+// Llama 3.1's RoPE frequency divisors, stored as the rope_freqs.weight
+// tensor: one per rotated pair of a head, from config.rope_scaling (which
+// must be set), config.rope_theta and config.head_dim.
+std::vector<float> llama3_rope_factors(const HfConfig& config);
 
 // The metadata of `dir` as a GGUF file without tensors, for commands that
 // need only the tokenizer and chat template; the weights are not opened.

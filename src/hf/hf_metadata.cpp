@@ -117,6 +117,8 @@ void add_name_metadata(const HfConfig& config, uint64_t n_params, GgufMetadataBu
   add("general.size_label", names.size_label);
 }
 
+}  // namespace
+
 // Gemma2Model.set_gguf_parameters: its own list, in its own order.
 void add_gemma2_hyperparameters(const HfConfig& config, uint32_t file_type, GgufMetadataBuilder& metadata) {
   metadata.add_uint32("gemma2.context_length", config.max_position_embeddings);
@@ -163,8 +165,6 @@ void add_llama_hyperparameters(const HfConfig& config, uint32_t file_type, GgufM
   metadata.add_uint32("llama.vocab_size", config.vocab_size);
   metadata.add_uint32("llama.rope.dimension_count", config.head_dim);
 }
-
-}  // namespace
 
 GgufMetadata hf_gguf_metadata(const HfConfig& config, const HfMetadataOptions& options) {
   GgufMetadataBuilder metadata;

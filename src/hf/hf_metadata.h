@@ -23,6 +23,14 @@ struct HfMetadataOptions {
   uint64_t n_params = 0;
 };
 
+class GgufMetadataBuilder;
+
+// Appends the hyperparameter keys that the converter writes for Gemma 2
+// (gemma2.*, with general.file_type among them) or for Llama and Mistral
+// (llama.*), in its order.
+void add_gemma2_hyperparameters(const HfConfig& config, uint32_t file_type, GgufMetadataBuilder& metadata);
+void add_llama_hyperparameters(const HfConfig& config, uint32_t file_type, GgufMetadataBuilder& metadata);
+
 // Builds every key in the converter's order. First come general.* keys:
 // sampling settings from generation_config.json, then the name, basename,
 // finetune and size label that model_name.h derives. Then the architecture's

@@ -23,6 +23,7 @@
 #include "kernels/int_dot-inl.h"
 #include "kernels/int_dot_avx512-inl.h"
 #include "kernels/int_dot_block32-inl.h"
+#include "kernels/int_matmul_avx2-inl.h"
 #include "kernels/int_matmul_avx512-inl.h"
 #include "kernels/quant_rows-inl.h"
 #include "tensor/quantize_activations.h"
@@ -290,15 +291,15 @@ HWY_INLINE float DotQuantized(DType type, const uint8_t* row, const uint8_t* xq,
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   switch (type) {
     case DType::Q8_0:
-      return DotQ8_0(row, xq, n_blocks);
+      return DotQ8_0Row(row, xq, n_blocks);
     case DType::Q4_0:
       return DotQ4_0(row, xq, n_blocks);
     case DType::Q4_K:
-      return DotK4<quant::q4_k::kBytes, quant::q4_k::kQs, 0>(row, xq, n_blocks);
+      return DotK<Q4_KDecoder>(row, xq, n_blocks);
     case DType::Q5_K:
-      return DotK4<quant::q5_k::kBytes, quant::q5_k::kQs, quant::q5_k::kQh>(row, xq, n_blocks);
+      return DotK<Q5_KDecoder>(row, xq, n_blocks);
     case DType::Q6_K:
-      return DotQ6_K(row, xq, n_blocks);
+      return DotK<Q6_KDecoder>(row, xq, n_blocks);
     case DType::Q2_K:
       return DotQ2_K(row, xq, n_blocks);
     case DType::Q3_K:
@@ -332,6 +333,19 @@ void MatmulRowsQuantized(const WeightMatrix& w, const uint8_t* xq, size_t xq_str
                          size_t row_begin, size_t row_end) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   if (w.type == DType::Q8_0) return MatmulQ8_0Avx512(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+#elif HWY_ARCH_X86 && HWY_TARGET == HWY_AVX2
+  switch (w.type) {
+    case DType::Q8_0:
+      return MatmulQ8_0Avx2(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+    case DType::Q4_K:
+      return MatmulK<Q4_KDecoder>(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+    case DType::Q5_K:
+      return MatmulK<Q5_KDecoder>(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+    case DType::Q6_K:
+      return MatmulK<Q6_KDecoder>(w, xq, xq_stride, n_tokens, y, row_begin, row_end);
+    default:
+      break;
+  }
 #endif
   for (size_t r = row_begin; r < row_end; ++r) {
     for (size_t t = 0; t < n_tokens; ++t) {

@@ -1,7 +1,8 @@
-// Integer dot products of K-quant weight rows (Q2_K ... Q6_K) with 8-bit
-// quantized activations, for the kernels of dot_kernels.cpp, with AVX2
-// intrinsics, and the helpers of all integer kernels. int_dot_block32-inl.h
-// has the 32-element types and int_dot_avx512-inl.h the AVX-512 versions.
+// Integer dot products of Q2_K and Q3_K weight rows with 8-bit quantized
+// activations, for the kernels of dot_kernels.cpp, with AVX2 intrinsics, and
+// the helpers of all integer kernels. int_dot_block32-inl.h has the
+// 32-element types, int_matmul_avx2-inl.h the tiled Q8_0, Q4_K, Q5_K and Q6_K
+// kernels, and int_dot_avx512-inl.h the AVX-512 versions.
 // Included once per Highway target.
 //
 // Highway 1.0.3 has no op for sums of int8 products, so the x86 targets from
@@ -13,8 +14,8 @@
 //
 // Sum order: each block's integer sum becomes float once, is scaled by
 // d_weight * d_activation and FMA-added into an accumulator of 8 lanes. The
-// terms of the mins (Q2_K, Q4_K, Q5_K) and of the offsets (Q3_K, Q6_K) go to
-// an accumulator of 4 lanes. The accumulators are reduced at the end of the
+// terms of the mins (Q2_K) and of the offsets (Q3_K) go to an accumulator of
+// 4 lanes. The accumulators are reduced at the end of the
 // row. The order depends only on the row length, so matmul and matvec give
 // bit-identical results.
 //
@@ -46,10 +47,12 @@ namespace HWY_NAMESPACE {
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 
+// Through a 32-bit move, which unlike _cvtsh_ss does not merge into (and so
+// wait for) an older register.
 HWY_INLINE float HalfAt(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, sizeof(h));
-  return _cvtsh_ss(h);
+  return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
 }
 
 HWY_INLINE float FloatAt(const uint8_t* p) {
@@ -134,95 +137,6 @@ HWY_INLINE __m128 AddOffsetTerm(__m128i scale_bytes, const uint8_t* x, float d, 
   const __m128i offsets = _mm_add_epi32(_mm_madd_epi16(scales_low, _mm256_castsi256_si128(bsums)),
                                         _mm_madd_epi16(scales_high, _mm256_extracti128_si256(bsums, 1)));
   return _mm_fmadd_ps(_mm_set1_ps(d), _mm_cvtepi32_ps(_mm_slli_epi32(offsets, kShift)), offset_acc);
-}
-
-// Q4_K and Q5_K: sum over groups of d * scale * (q . x) - dmin * min * sum(x).
-// kQh is 0 for Q4_K, which has no fifth bit.
-template <size_t kBytes, size_t kQs, size_t kQh>
-HWY_INLINE float DotK4(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
-  const __m256i low_mask = _mm256_set1_epi8(0x0f);
-  const __m256i one = _mm256_set1_epi8(1);
-  __m256 acc = _mm256_setzero_ps();
-  __m128 min_acc = _mm_setzero_ps();
-
-  for (size_t b = 0; b < n_blocks; ++b) {
-    const uint8_t* w = row + b * kBytes;
-    const uint8_t* x = xq + b * quant::q8_k::kBytes;
-    const float dx = FloatAt(x + quant::q8_k::kD);
-    const float d = HalfAt(w + quant::q4_k::kD) * dx;
-    const float dmin = HalfAt(w + quant::q4_k::kDmin) * dx;
-
-    const __m128i scales_mins = UnpackScalesMins(w + quant::q4_k::kScales);
-    min_acc = AddMinTerm(scales_mins, x, dmin, min_acc);
-
-    // Chunk c contains elements 64c..64c+31 in the low nibbles, 64c+32.. in the high ones.
-    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
-    __m256i high_bits = kQh != 0 ? Load256(w + kQh) : _mm256_setzero_si256();
-    __m256i sum = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      const __m256i packed = Load256(w + kQs + 32 * c);
-      __m256i q_low = _mm256_and_si256(packed, low_mask);
-      __m256i q_high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask);
-      if constexpr (kQh != 0) {
-        // Bit 2c of qh is bit 4 of the low half, bit 2c + 1 of the high half.
-        q_low = _mm256_or_si256(q_low, _mm256_slli_epi16(_mm256_and_si256(high_bits, one), 4));
-        q_high = _mm256_or_si256(q_high, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high_bits, 1), one), 4));
-        high_bits = _mm256_srli_epi16(high_bits, 2);
-      }
-
-      const uint8_t* xc = x + quant::q8_k::kQs + 64 * c;
-      const __m256i dot_low = DotScaledBytes(q_low, Load256(xc), SelectScales(scales, 2 * c, 2 * c));
-      const __m256i dot_high = DotScaledBytes(q_high, Load256(xc + 32), SelectScales(scales, 2 * c + 1, 2 * c + 1));
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(dot_low, dot_high));
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
-  }
-  return HorizontalSum(acc) - HorizontalSum(min_acc);
-}
-
-// Q6_K: sum over groups of d * scale * (q . x - 32 * sum(x)), q in [0, 63].
-HWY_INLINE float DotQ6_K(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
-  const __m256i low_mask = _mm256_set1_epi8(0x0f);
-  const __m256i two_bits = _mm256_set1_epi8(3);
-  __m256 acc = _mm256_setzero_ps();
-  __m128 offset_acc = _mm_setzero_ps();
-
-  for (size_t b = 0; b < n_blocks; ++b) {
-    const uint8_t* w = row + b * quant::q6_k::kBytes;
-    const uint8_t* x = xq + b * quant::q8_k::kBytes;
-    const float d = HalfAt(w + quant::q6_k::kD) * FloatAt(x + quant::q8_k::kD);
-
-    const __m128i scale_bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + quant::q6_k::kScales));
-    __m128i scales_low, scales_high;
-    offset_acc = AddOffsetTerm<5>(scale_bytes, x, d, offset_acc, scales_low, scales_high);
-
-    __m256i sum = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i low0 = Load256(w + quant::q6_k::kQl + 64 * h);
-      const __m256i low1 = Load256(w + quant::q6_k::kQl + 64 * h + 32);
-      const __m256i high = Load256(w + quant::q6_k::kQh + 32 * h);
-      const __m256i scales = _mm256_broadcastsi128_si256(h == 0 ? scales_low : scales_high);
-
-      // Shift s = 0..3 of the 128 elements: nibble of low0 or low1, bits 2s of high.
-      const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(low0, low_mask),
-                          _mm256_slli_epi16(_mm256_and_si256(high, two_bits), 4)),
-          _mm256_or_si256(_mm256_and_si256(low1, low_mask),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2), two_bits), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low0, 4), low_mask),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 4), two_bits), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low1, 4), low_mask),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 6), two_bits), 4)),
-      };
-      for (int s = 0; s < 4; ++s) {
-        // Elements l < 16 of shift s are group 2s of this half, l >= 16 group 2s + 1.
-        const __m256i xs = Load256(x + quant::q8_k::kQs + 128 * h + 32 * s);
-        sum = _mm256_add_epi32(sum, DotScaledBytes(q[s], xs, SelectScales(scales, 2 * s, 2 * s + 1)));
-      }
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
-  }
-  return HorizontalSum(acc) - HorizontalSum(offset_acc);
 }
 
 // Q2_K: sum over groups of d * scale * (q . x) - dmin * min * sum(x), with

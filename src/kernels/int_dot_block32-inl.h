@@ -85,15 +85,6 @@ HWY_INLINE __m256i SumBytes(__m256i x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), x), _mm256_set1_epi16(1));
 }
 
-HWY_INLINE float DotQ8_0(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
-  return SumBlocks(n_blocks, [row, xq](size_t b, __m256 acc) HWY_ATTR {
-    const uint8_t* w = row + b * quant::q8_0::kBytes;
-    const uint8_t* x = xq + b * quant::q8_0::kBytes;
-    const float d = HalfAt(w + quant::q8_0::kD) * HalfAt(x + quant::q8_0::kD);
-    return AddScaled(acc, d, DotSignedBytes(Load256(w + quant::q8_0::kQs), Load256(x + quant::q8_0::kQs)));
-  });
-}
-
 HWY_INLINE float DotQ4_0(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
   return SumBlocks(n_blocks, [row, xq](size_t b, __m256 acc) HWY_ATTR {
     const uint8_t* w = row + b * quant::q4_0::kBytes;

@@ -45,15 +45,33 @@ std::vector<uint8_t>& activation_buffer(size_t bytes) {
   return buffer;
 }
 
+// Quantizes the activations of n_tokens tokens (cols floats each) to rows
+// of `stride` bytes; a prompt's tokens are split across the pool.
+void quantize_tokens(DType activations, const float* x, size_t cols, size_t n_tokens, uint8_t* out, size_t stride,
+                     ThreadPool& pool) {
+  if (n_tokens == 1) return kernels::quantize_activations(activations, x, out, cols);
+  struct Job {
+    DType activations;
+    const float* x;
+    size_t cols;
+    uint8_t* out;
+    size_t stride;
+  };
+  const Job job{activations, x, cols, out, stride};
+  pool.parallel_for(n_tokens, [&job](size_t begin, size_t end) {
+    for (size_t t = begin; t < end; ++t) {
+      kernels::quantize_activations(job.activations, job.x + t * job.cols, job.out + t * job.stride, job.cols);
+    }
+  });
+}
+
 // matmul through the integer kernels: every token's activations are quantized
 // once, before the rows are split across the pool.
 void matmul_quantized(const WeightMatrix& w, DType activations, const float* x, size_t n_tokens, float* y,
                       ThreadPool& pool) {
   const size_t stride = row_bytes(activations, w.cols);
   std::vector<uint8_t>& buffer = activation_buffer(n_tokens * stride);
-  for (size_t t = 0; t < n_tokens; ++t) {
-    kernels::quantize_activations(activations, x + t * w.cols, buffer.data() + t * stride, w.cols);
-  }
+  quantize_tokens(activations, x, w.cols, n_tokens, buffer.data(), stride, pool);
 
   struct Job {
     const WeightMatrix& w;
@@ -126,9 +144,7 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
   const uint8_t* xq = nullptr;
   if (activations != DType::F32) {
     std::vector<uint8_t>& buffer = activation_buffer(n_tokens * stride);
-    for (size_t t = 0; t < n_tokens; ++t) {
-      kernels::quantize_activations(activations, x + t * first.cols, buffer.data() + t * stride, first.cols);
-    }
+    quantize_tokens(activations, x, first.cols, n_tokens, buffer.data(), stride, pool);
     xq = buffer.data();
   }
 

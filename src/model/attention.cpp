@@ -3,61 +3,71 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
-#include "kernels/matvec.h"
-#include "kernels/ops.h"
+#include "kernels/attention.h"
 #include "model/batch_forward.h"
 
 namespace edgelm {
 
 void BatchForward::attention(uint32_t il, size_t n) {
-  const uint32_t hd = hp_.head_dim;
-  const uint32_t hd_v = hp_.head_dim_v;
-  const uint32_t group = hp_.n_head / hp_.n_head_kv;  // query heads per KV head
-  const uint32_t window = hp_.sliding_window;
-  const size_t q_dim = hp_.q_dim();
-  const size_t k_dim = hp_.k_dim();
-  const size_t v_dim = hp_.v_dim();
-  const size_t out_dim = size_t{hp_.n_head} * hd_v;
+  // The lambda captures one pointer, so std::function stores it without allocating.
+  struct Job {
+    BatchForward* self;
+    uint32_t il;
+  };
+  const Job job{this, il};
 
   // One task per (token, head). Keys before the segment's first position come
   // from the cache, and keys of the segment from k_ and v_. Writing the
   // segment into a sliding layer's ring first would overwrite positions that
   // its earlier queries still need.
-  pool_.parallel_for(n * hp_.n_head, [&](size_t begin, size_t end) {
-    thread_local std::vector<float> scores;
+  pool_.parallel_for(n * hp_.n_head, [&job](size_t begin, size_t end) {
+    BatchForward& self = *job.self;
+    const HParams& hp = self.hp_;
+    const uint32_t il = job.il;
+    const uint32_t hd = hp.head_dim;
+    const uint32_t hd_v = hp.head_dim_v;
+    const uint32_t group = hp.n_head / hp.n_head_kv;  // query heads per KV head
+    const size_t k_dim = hp.k_dim();
+    const size_t v_dim = hp.v_dim();
+    const size_t out_dim = size_t{hp.n_head} * hd_v;
+
     for (size_t task = begin; task < end; ++task) {
-      const size_t t = task / hp_.n_head;
-      const uint32_t h = static_cast<uint32_t>(task % hp_.n_head);
-      const uint32_t kvh = h / group;
-      const Row& row = rows_[t];
+      const size_t t = task / hp.n_head;
+      const uint32_t h = static_cast<uint32_t>(task % hp.n_head);
+      const size_t k_offset = size_t{h / group} * hd;
+      const size_t v_offset = size_t{h / group} * hd_v;
+      const Row& row = self.rows_[t];
       const KvCache& kv = row.sequence->kv();
       const uint32_t pos = row.pos;
       const uint32_t pos0 = row.pos0;
-      const bool sliding = kv.is_sliding(il);
 
       // Keys j with pos - j < window on sliding layers, all j <= pos otherwise.
-      uint32_t first = sliding && pos + 1 > window ? pos + 1 - window : 0;
-      size_t n_keys = pos - first + 1;
-      scores.resize(n_keys);
+      const uint32_t window = hp.sliding_window;
+      const uint32_t first = kv.is_sliding(il) && pos + 1 > window ? pos + 1 - window : 0;
 
-      const float* q = q_.data() + t * q_dim + size_t{h} * hd;
-      for (uint32_t j = first; j <= pos; ++j) {
-        const float* key = j < pos0 ? kv.key(il, j) + size_t{kvh} * hd
-                                    : k_.data() + (row.first_row + j - pos0) * k_dim + size_t{kvh} * hd;
-        scores[j - first] = dot_f32(q, key, hd) * hp_.query_scale;
+      // Cached positions [first, pos0) are contiguous up to the end of a
+      // sliding layer's ring. KvCache gives that ring min(window + rewind, n_ctx)
+      // slots and fewer than min(window, n_ctx) positions are read here, so
+      // they wrap at most once and fill at most two runs.
+      KeyValueRun runs[3];
+      size_t n_runs = 0;
+      const uint32_t capacity = kv.capacity(il);
+      for (uint32_t p = first; p < pos0;) {
+        const uint32_t count = std::min(pos0 - p, capacity - p % capacity);
+        runs[n_runs++] = {kv.key(il, p) + k_offset, kv.value(il, p) + v_offset, k_dim, v_dim, count};
+        p += count;
       }
-      if (hp_.attn_softcap > 0.0f) soft_cap(scores.data(), n_keys, hp_.attn_softcap);
-      softmax(scores.data(), n_keys);
 
-      float* out = attn_out_.data() + t * out_dim + size_t{h} * hd_v;
-      std::memset(out, 0, hd_v * sizeof(float));
-      for (uint32_t j = first; j <= pos; ++j) {
-        const float* value = j < pos0 ? kv.value(il, j) + size_t{kvh} * hd_v
-                                      : v_.data() + (row.first_row + j - pos0) * v_dim + size_t{kvh} * hd_v;
-        axpy_f32(scores[j - first], value, out, hd_v);
-      }
+      // Positions [max(first, pos0), pos] are this segment's rows of k_ and v_.
+      const uint32_t segment_first = std::max(first, pos0);
+      const size_t segment_row = row.first_row + (segment_first - pos0);
+      runs[n_runs++] = {self.k_.data() + segment_row * k_dim + k_offset,
+                        self.v_.data() + segment_row * v_dim + v_offset, k_dim, v_dim, pos - segment_first + 1};
+
+      const float* q = self.q_.data() + t * hp.q_dim() + size_t{h} * hd;
+      float* out = self.attn_out_.data() + t * out_dim + size_t{h} * hd_v;
+      attend_head(q, hd, {runs, n_runs}, hd_v, hp.query_scale, hp.attn_softcap, out);
     }
   });
 }

@@ -90,7 +90,8 @@ TEST_P(Matvec, SameForThreadCounts) {
   }
 }
 
-// Token counts cover whole token tiles, partial tiles and single tokens.
+// Token counts cover whole token tiles, partial tiles, single tokens, and
+// prompts that cross the 64-token blocks of the AVX2 Q8_0 kernel.
 TEST_P(Matvec, MatmulMatchesMatvec) {
   ThreadPool pool(3);
   for (DType type : kKernelTypes) {
@@ -98,7 +99,7 @@ TEST_P(Matvec, MatmulMatchesMatvec) {
     const size_t cols = dtype_info(type).block_size == 1 ? 171 : 512;
     const Matrix w(type, rows, cols, 4, 3000);
 
-    for (size_t n_tokens : {1, 2, 3, 4, 5, 7, 8, 9}) {
+    for (size_t n_tokens : {1, 2, 3, 4, 5, 7, 8, 9, 63, 64, 66, 131}) {
       const std::vector<float> x = random_floats(n_tokens * cols, 3001 + static_cast<uint32_t>(n_tokens));
       std::vector<float> y(n_tokens * rows + 1, 42.0f);
       matmul(w.view, x.data(), n_tokens, y.data(), pool);

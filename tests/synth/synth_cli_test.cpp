@@ -1,0 +1,68 @@
+// edgelm synth through the real binary: errors that list the valid names,
+// and a small file written with its summary line.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "gguf/gguf_file.h"
+#include "quant/temp_dir.h"
+#include "support/run_command.h"
+
+namespace edgelm {
+namespace {
+
+using testing::run_edgelm;
+using testing::shell_quote;
+using testing::TempDir;
+
+TEST(SynthCli, UnknownShapeListsShapes) {
+  TempDir dir;
+  const auto r = run_edgelm("synth --shape gemma-3-1b --type q8_0 -o " + shell_quote(dir.file("out.gguf")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown model shape 'gemma-3-1b'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gemma-2-2b, gemma-2-9b, gemma-2-27b, llama-3.1-8b, llama-3.1-70b, mistral-nemo-12b"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(dir.entry_count(), 0u);
+}
+
+TEST(SynthCli, UnknownTypeListsTypes) {
+  TempDir dir;
+  const auto r = run_edgelm("synth --shape gemma-2-2b --type q9_k -o " + shell_quote(dir.file("out.gguf")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown weight type 'q9_k'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("f32, f16, bf16, q4_0, q4_1, q8_0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("q4_k_m"), std::string::npos) << r.err;
+  EXPECT_EQ(dir.entry_count(), 0u);
+}
+
+TEST(SynthCli, RejectsTooManyLayers) {
+  TempDir dir;
+  const auto r =
+      run_edgelm("synth --shape gemma-2-2b --type q8_0 --layers 30 -o " + shell_quote(dir.file("out.gguf")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--layers 30 is invalid for gemma-2-2b; give 1 to 26"), std::string::npos) << r.err;
+  EXPECT_EQ(dir.entry_count(), 0u);
+}
+
+TEST(SynthCli, WritesShrunkModel) {
+  TempDir dir;
+  const std::string path = dir.file("tiny.gguf");
+  const auto r = run_edgelm("synth --shape GEMMA-2-2B --type Q4_0 --layers 1 --vocab 512 --seed 5 -t 2 -o " +
+                            shell_quote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("wrote " + path + " ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gemma-2-2b q4_0, 79M parameters, 13 tensors, seed 5)"), std::string::npos) << r.err;
+
+  auto file = GgufFile::open(path);
+  EXPECT_EQ(file->tensors().size(), 13u);
+  EXPECT_EQ(file->get_uint("gemma2.block_count"), 1u);
+  EXPECT_EQ(file->get_string_array("tokenizer.ggml.tokens").size(), 512u);
+  EXPECT_EQ(file->get_uint("general.file_type"), 2u);
+  EXPECT_EQ(dir.entry_count(), 1u);
+}
+
+}  // namespace
+}  // namespace edgelm
