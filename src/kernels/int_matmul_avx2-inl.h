@@ -6,12 +6,14 @@
 // Sum order, which every tile size keeps, so matvec and matmul agree bit for bit:
 // - Q8_0: for each block in row order, acc = fma(d_w * d_x, float(int sums
 //   of 8 lanes), acc); the 8 lanes are reduced at the end of the row.
-// - K-quants: for each super-block, the 8 int32 lanes of
-//   sum over chunks of scale * (q . x) become float and acc = fma(d_w * d_x,
-//   them, acc); then the 8 lanes of the correction (mins times activation
-//   sums, or the offset of Q6_K) are subtracted as acc = fnmadd(c_w * d_x,
-//   them, acc). Integer sums are exact, so how a kernel computes them does
-//   not matter, only which lane contains what.
+// - Q4_K and Q5_K: for each super-block, the 8 int32 lanes of the sum over
+//   chunks of scale * (q . x) become float and acc = fma(d_w * d_x, them,
+//   acc); then the 8 lanes of the correction (mins times activation sums)
+//   are subtracted as acc = fnmadd(dmin_w * d_x, them, acc).
+// - Q6_K: the correction (the offset 32 times scale times activation sums)
+//   is subtracted from the int32 lanes, then acc = fma(d_w * d_x, them, acc).
+// Integer sums are exact, so how a kernel computes them does not matter, only
+// which lane contains what.
 
 // Per-target include guard.
 #if defined(EDGELM_KERNELS_INT_MATMUL_AVX2_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -205,6 +207,7 @@ struct DecodedSuperBlock {
 template <size_t kBytes, size_t kQs, size_t kQh>
 struct K4Decoder {
   static constexpr size_t kBlockBytes = kBytes;
+  static constexpr bool kCorrectionScaleIsD = false;  // the mins have their own scale dmin
 
   // The scales as int16, each in both 128-bit halves, for ForEachChunk.
   struct Header {
@@ -249,6 +252,7 @@ using Q5_KDecoder = K4Decoder<quant::q5_k::kBytes, quant::q5_k::kQs, quant::q5_k
 // q + 32, so the correction weight of group g is 32 * scale g with scale d.
 struct Q6_KDecoder {
   static constexpr size_t kBlockBytes = quant::q6_k::kBytes;
+  static constexpr bool kCorrectionScaleIsD = true;
 
   struct Header {
     __m256i scales16;  // groups 0-7 in the low half, 8-15 in the high half
@@ -304,11 +308,20 @@ HWY_INLINE void Decode(const uint8_t* w, DecodedSuperBlock& out) {
   out.c = header.c;
 }
 
-// acc - the correction: the last step of a super-block's terms, shared by the tile and matvec.
-HWY_INLINE __m256 AddSuperBlock(__m256 acc, float d, float c, __m256i sum, __m256i correction, const uint8_t* x) {
-  const float d_x = FloatAt(x + quant::q8_k::kD);
-  acc = _mm256_fmadd_ps(_mm256_set1_ps(d * d_x), _mm256_cvtepi32_ps(sum), acc);
-  return _mm256_fnmadd_ps(_mm256_set1_ps(c * d_x), _mm256_cvtepi32_ps(_mm256_madd_epi16(correction, Load256(x + quant::q8_k::kBsums))), acc);
+// Adds a super-block's terms for one token to acc: its quant sums `sum`, and
+// the correction of the activation sums bsums, given d_w * d_x and c_w * d_x
+// as vectors. Where the correction's scale is the sums' scale (Q6_K), the
+// correction is subtracted exactly in int32 and one conversion remains.
+template <class Decoder>
+HWY_INLINE __m256 AddSuperBlock(__m256 acc, __m256 d_scale, __m256 c_scale, __m256i sum, __m256i correction,
+                                const uint8_t* bsums) {
+  const __m256i correction_sums = _mm256_madd_epi16(correction, Load256(bsums));
+  if constexpr (Decoder::kCorrectionScaleIsD) {
+    return _mm256_fmadd_ps(d_scale, _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, correction_sums)), acc);
+  } else {
+    acc = _mm256_fmadd_ps(d_scale, _mm256_cvtepi32_ps(sum), acc);
+    return _mm256_fnmadd_ps(c_scale, _mm256_cvtepi32_ps(correction_sums), acc);
+  }
 }
 
 // row . activations for one token, decoding each chunk as it is used: the
@@ -329,13 +342,15 @@ HWY_INLINE float DotK(const uint8_t* row, const uint8_t* xq, size_t n_blocks) {
       const __m256i products = _mm256_maddubs_epi16(q, Load256(x + quant::q8_k::kQs + 32 * k));
       sum = _mm256_add_epi32(sum, _mm256_madd_epi16(products, scales));
     });
-    acc = AddSuperBlock(acc, header.d, header.c, sum, header.correction, x);
+    const float d_x = FloatAt(x + quant::q8_k::kD);
+    acc = AddSuperBlock<Decoder>(acc, _mm256_set1_ps(header.d * d_x), _mm256_set1_ps(header.c * d_x), sum,
+                                 header.correction, x + quant::q8_k::kBsums);
   }
   return HorizontalSum(acc);
 }
 
 // acc[t] += the super-block's dot with Q8_K activations of token t, in the order at the top.
-template <size_t kTokens>
+template <class Decoder, size_t kTokens>
 HWY_INLINE void AccumulateSuperBlock(const DecodedSuperBlock& w, const uint8_t* const* xs, size_t x_offset,
                                      __m256* acc) {
   for (size_t t = 0; t < kTokens; ++t) {
@@ -345,7 +360,9 @@ HWY_INLINE void AccumulateSuperBlock(const DecodedSuperBlock& w, const uint8_t* 
       const __m256i products = _mm256_maddubs_epi16(w.q[k], Load256(x + quant::q8_k::kQs + 32 * k));
       sum = _mm256_add_epi32(sum, _mm256_madd_epi16(products, w.scales[k]));
     }
-    acc[t] = AddSuperBlock(acc[t], w.d, w.c, sum, w.correction, x);
+    const float d_x = FloatAt(x + quant::q8_k::kD);
+    acc[t] = AddSuperBlock<Decoder>(acc[t], _mm256_set1_ps(w.d * d_x), _mm256_set1_ps(w.c * d_x), sum, w.correction,
+                                    x + quant::q8_k::kBsums);
   }
 }
 
@@ -357,7 +374,7 @@ HWY_INLINE void TileK(const uint8_t* row, const uint8_t* const* xs, size_t n_blo
   for (size_t b = 0; b < n_blocks; ++b) {
     DecodedSuperBlock block;
     Decode<Decoder>(row + b * Decoder::kBlockBytes, block);
-    AccumulateSuperBlock<kTokens>(block, xs, b * quant::q8_k::kBytes, acc);
+    AccumulateSuperBlock<Decoder, kTokens>(block, xs, b * quant::q8_k::kBytes, acc);
   }
   for (size_t t = 0; t < kTokens; ++t) out[t] = HorizontalSum(acc[t]);
 }

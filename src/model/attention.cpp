@@ -14,8 +14,9 @@ void BatchForward::attention(uint32_t il, size_t n) {
   struct Job {
     BatchForward* self;
     uint32_t il;
+    size_t n;
   };
-  const Job job{this, il};
+  const Job job{this, il, n};
 
   // One task per (token, head). Keys before the segment's first position come
   // from the cache, and keys of the segment from k_ and v_. Writing the
@@ -33,7 +34,10 @@ void BatchForward::attention(uint32_t il, size_t n) {
     const size_t out_dim = size_t{hp.n_head} * hd_v;
 
     for (size_t task = begin; task < end; ++task) {
-      const size_t t = task / hp.n_head;
+      // Tokens alternate from both ends (0, n-1, 1, n-2, ...), so that each
+      // thread's contiguous range gets as many long causal rows as short ones.
+      const size_t order = task / hp.n_head;
+      const size_t t = order % 2 == 0 ? order / 2 : job.n - 1 - order / 2;
       const uint32_t h = static_cast<uint32_t>(task % hp.n_head);
       const size_t k_offset = size_t{h / group} * hd;
       const size_t v_offset = size_t{h / group} * hd_v;

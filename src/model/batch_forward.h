@@ -55,6 +55,13 @@ class BatchForward {
   void attention(uint32_t il, size_t n);
   void store_kv(uint32_t il, size_t n);
 
+  // Row-wise steps of the pass, split across the pool for more than one row:
+  // out row t = RMSNorm(in row t) * weight (in place when out == in), the
+  // gated activation of gate_ and up_, and x += proj_.
+  void norm_rows(const float* in, const std::vector<float>& weight, float* out, size_t n);
+  void activate_rows(size_t n);
+  void add_rows(float* x, const float* y, size_t n);
+
   const Model& model_;
   const HParams& hp_;
   const ModelWeights& w_;

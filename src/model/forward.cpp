@@ -34,7 +34,7 @@ void BatchForward::forward(size_t n, const std::vector<size_t>& logit_rows, floa
     const LayerWeights& lw = w_.layers[il];
 
     // Attention block: xn = RMSNorm(x); q, k, v = projections; RoPE on q and k.
-    for (size_t t = 0; t < n; ++t) rms_norm(x + t * d, lw.attn_norm.data(), hp_.rms_eps, xn + t * d, d);
+    norm_rows(x, lw.attn_norm, xn, n);
     const MatmulOutput qkv[] = {{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}};
     matmul_shared_input(qkv, xn, n, pool_);
 
@@ -57,29 +57,21 @@ void BatchForward::forward(size_t n, const std::vector<size_t>& logit_rows, floa
 
     // Gemma normalizes the attention output before the residual add.
     if (hp_.post_norms) {
-      for (size_t t = 0; t < n; ++t) {
-        rms_norm(proj_.data() + t * d, lw.post_attn_norm.data(), hp_.rms_eps, proj_.data() + t * d, d);
-      }
+      norm_rows(proj_.data(), lw.post_attn_norm, proj_.data(), n);
     }
-    add_in_place(x, proj_.data(), n * d);
+    add_rows(x, proj_.data(), n);
 
     // Feed-forward block: down(act(gate(xn)) * up(xn)).
-    for (size_t t = 0; t < n; ++t) rms_norm(x + t * d, lw.ffn_norm.data(), hp_.rms_eps, xn + t * d, d);
+    norm_rows(x, lw.ffn_norm, xn, n);
     const MatmulOutput gate_up[] = {{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}};
     matmul_shared_input(gate_up, xn, n, pool_);
-    if (hp_.activation == FfnActivation::kGeluTanh) {
-      gelu_tanh_mul(gate_.data(), up_.data(), n * hp_.n_ff);
-    } else {
-      silu_mul(gate_.data(), up_.data(), n * hp_.n_ff);
-    }
+    activate_rows(n);
     matmul(lw.w_down, gate_.data(), n, proj_.data(), pool_);
 
     if (hp_.post_norms) {
-      for (size_t t = 0; t < n; ++t) {
-        rms_norm(proj_.data() + t * d, lw.post_ffn_norm.data(), hp_.rms_eps, proj_.data() + t * d, d);
-      }
+      norm_rows(proj_.data(), lw.post_ffn_norm, proj_.data(), n);
     }
-    add_in_place(x, proj_.data(), n * d);
+    add_rows(x, proj_.data(), n);
   }
 
   // Final norm and output head, only for the rows whose logits are wanted.
