@@ -27,7 +27,7 @@ uint64_t resident_bytes() {
   uint64_t size_pages = 0;
   uint64_t resident_pages = 0;
   if (!(statm >> size_pages >> resident_pages)) {
-    fail("/proc/self/statm: cannot read the resident set size ({}); --check needs Linux's procfs",
+    fail("/proc/self/statm: cannot read the resident set size ({}); measuring memory needs Linux's procfs",
          std::strerror(errno));
   }
   return resident_pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
