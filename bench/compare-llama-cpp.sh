@@ -158,6 +158,12 @@ cpu_flags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | cut -d: -f2- | tr ' 
   grep -E '^(avx|avx2|fma|f16c|avx_vnni|avx512.*|amx.*|asimd|asimddp|i8mm|sve.*|sme(2|[bfi][0-9a-z]+)?)$' | sort -u | paste -sd ' ' || true)
 llama_build=$(jq -r '.[0] | "\(.build_commit) (build \(.build_number))"' "$raw/llama-1.json")
 llama_kv=$(jq -r '.[0] | "\(.type_k)/\(.type_v)"' "$raw/llama-1.json")
+# The edgelm build measured: this checkout's commit, marked when files differ from it.
+repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+edgelm_commit=$(git -C "$repo_dir" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ $edgelm_commit != unknown && -n $(git -C "$repo_dir" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+  edgelm_commit+=" with uncommitted changes"
+fi
 
 {
   echo "# edgelm bench and llama.cpp llama-bench on $model_name"
@@ -166,6 +172,7 @@ llama_kv=$(jq -r '.[0] | "\(.type_k)/\(.type_v)"' "$raw/llama-1.json")
   echo "- command: \`${command_line% }\`"
   echo "- CPU: ${cpu_model:-unknown}; kernel-relevant flags: ${cpu_flags:-none listed}"
   echo "- model: \`$model\`, $(edgelm_fixed file_bytes) bytes"
+  echo "- edgelm commit: $edgelm_commit"
   echo "- threads: $threads; repetitions per run: $repetitions; rounds: $rounds, each llama-bench then edgelm"
   echo "- llama.cpp: $llama_build, KV cache $llama_kv; edgelm: kernels $(edgelm_fixed isa), KV cache f32"
   echo

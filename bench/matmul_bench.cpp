@@ -1,7 +1,10 @@
 // Speed of the weight-matrix kernels on Gemma 2 2B's matrix shapes: matvec
 // (one token, as in decoding) and matmul (a prompt of tokens, as in prefill).
+// Benchmark arguments are the type's DType number (8 q8_0, 12 q4_k, 14 q6_k),
+// rows, columns and tokens; the type's name is the label. Threads come from
+// EDGELM_BENCH_THREADS (default 2).
 //
-//   build/bench/matmul_bench --benchmark_filter=Q8_0 -- threads from EDGELM_BENCH_THREADS (default 2)
+//   build/bench/matmul_bench --benchmark_filter='Matmul/8/'      # Q8_0 only
 
 #include <cstdlib>
 #include <map>
