@@ -23,7 +23,7 @@ usage: $0 --llama-bench PATH -m FILE [-t THREADS] [-p N_PROMPT] [-n N_GEN] [-r R
           [--rounds ROUNDS] [-o OUT.md] [--edgelm PATH]
   --llama-bench PATH  llama.cpp's llama-bench binary (required)
   -m FILE             GGUF model file (required)
-  -t THREADS          threads of both programs [2]
+  -t THREADS          threads of both programs, 0 for one per online CPU [2]
   -p N_PROMPT         prompt tokens of the prefill test; 0 skips it [512]
   -n N_GEN            tokens of the decode test; 0 skips it [128]
   -r REPETITIONS      timed runs of each test per program and round [5]
@@ -78,11 +78,14 @@ check_count() {
 
 [[ -n $llama_bench ]] || error "--llama-bench PATH is required: llama.cpp's llama-bench binary"
 [[ -n $model ]] || error "-m FILE is required: the GGUF model file to run"
+[[ -e $llama_bench ]] || error "llama-bench '$llama_bench' not found; build llama.cpp's llama-bench and pass its path"
 [[ -f $llama_bench && -x $llama_bench ]] || error "llama-bench '$llama_bench' is not an executable file"
 [[ -f $edgelm && -x $edgelm ]] || error "edgelm '$edgelm' is not an executable file; build it or pass --edgelm PATH"
 [[ -f $model && -r $model ]] || error "model '$model' is not a readable file; llama-bench needs a GGUF file"
 command -v jq >/dev/null || error "jq not found; install it (scripts/install-deps.sh lists it)"
-threads=$(check_count -t "$threads" 1)
+threads=$(check_count -t "$threads" 0)
+# 0 means one thread per online CPU, as in edgelm; llama-bench needs the number.
+if (( threads == 0 )); then threads=$(nproc); fi
 n_prompt=$(check_count -p "$n_prompt" 0)
 n_gen=$(check_count -n "$n_gen" 0)
 repetitions=$(check_count -r "$repetitions" 1)
