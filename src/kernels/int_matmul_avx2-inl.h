@@ -183,10 +183,10 @@ HWY_INLINE void MatmulQ8_0Avx2(const WeightMatrix& w, const uint8_t* xq, size_t 
 
 // ---- K-quants ----
 
-// One super-block of a Q4_K, Q5_K or Q6_K row, decoded for the integer dot:
-// 256 unsigned quants in 8 chunks of 32, each chunk's 16-bit scales (lanes
-// 0-7 scale elements 0-15 of the chunk, lanes 8-15 elements 16-31), and 16
-// correction weights, one per group of 16 elements, that meet the Q8_K
+// One super-block of a Q4_K, Q5_K or Q6_K row, decoded for the integer dot.
+// It has 256 unsigned quants in 8 chunks of 32 and each chunk's 16-bit scales
+// (lanes 0-7 scale elements 0-15 of the chunk, lanes 8-15 elements 16-31).
+// Its 16 correction weights, one per group of 16 elements, meet the Q8_K
 // activation sums.
 struct DecodedSuperBlock {
   __m256i q[8];
@@ -201,9 +201,9 @@ struct DecodedSuperBlock {
 // visit(k, quants, scales) for k = 0..7. The tile stores them; matvec uses
 // each chunk as it comes.
 
-// Q4_K and Q5_K: chunk 2j holds the low nibbles of packed bytes 32j.., chunk
-// 2j + 1 the high ones; chunk k is group k of 32 with 6-bit scale and min.
-// kQh is 0 for Q4_K.
+// Q4_K and Q5_K: chunk 2j contains the low nibbles of packed bytes 32j..,
+// and chunk 2j + 1 the high ones. Chunk k is group k of 32 elements, with a
+// 6-bit scale and min. kQh is 0 for Q4_K.
 template <size_t kBytes, size_t kQs, size_t kQh>
 struct K4Decoder {
   static constexpr size_t kBlockBytes = kBytes;
@@ -248,8 +248,8 @@ struct K4Decoder {
 using Q4_KDecoder = K4Decoder<quant::q4_k::kBytes, quant::q4_k::kQs, 0>;
 using Q5_KDecoder = K4Decoder<quant::q5_k::kBytes, quant::q5_k::kQs, quant::q5_k::kQh>;
 
-// Q6_K: chunk 4h + s holds elements 128h + 32s ..; quants are stored as
-// q + 32, so the correction weight of group g is 32 * scale g with scale d.
+// Q6_K: chunk 4h + s contains elements 128h + 32s onward. Quants are stored
+// as q + 32, so the correction weight of group g is 32 * scale g, with scale d.
 struct Q6_KDecoder {
   static constexpr size_t kBlockBytes = quant::q6_k::kBytes;
   static constexpr bool kCorrectionScaleIsD = true;
