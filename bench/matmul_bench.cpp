@@ -109,6 +109,7 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({t, 2304, 9216, 1});    // ffn_down, decode
     b->Args({t, 9216, 2304, 64});   // prefill tile
     b->Args({t, 9216, 2304, 512});  // prefill of 512 tokens
+    b->Args({t, 2304, 9216, 512});  // ffn_down prefill: 64 tokens of activations exceed L2
   }
 }
 

@@ -115,4 +115,25 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
   job_ = nullptr;
 }
 
+void ThreadPool::parallel_for_dynamic(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
+  if (n == 0) return;
+  grain = std::max<size_t>(grain, 1);
+  if (n_threads_ == 1 || n <= grain) {
+    fn(0, n);
+    return;
+  }
+
+  // One captured pointer keeps std::function from allocating.
+  struct Pieces {
+    std::atomic<size_t> next{0};
+    size_t n, grain;
+    const std::function<void(size_t, size_t)>& fn;
+  } pieces{{}, n, grain, fn};
+  parallel_for(n_threads_, [p = &pieces](size_t, size_t) {
+    for (size_t begin = p->next.fetch_add(p->grain); begin < p->n; begin = p->next.fetch_add(p->grain)) {
+      p->fn(begin, std::min(begin + p->grain, p->n));
+    }
+  });
+}
+
 }  // namespace edgelm

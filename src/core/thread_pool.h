@@ -27,6 +27,12 @@ class ThreadPool {
   // and size(), so results never depend on scheduling.
   void parallel_for(size_t n, const std::function<void(size_t begin, size_t end)>& fn);
 
+  // Runs fn(begin, end) over [0, n) in pieces of `grain` items, each taken by
+  // whichever thread is free, so a thread slowed by other work on its CPU
+  // takes fewer. Only for loops whose items do not depend on which thread
+  // runs them.
+  void parallel_for_dynamic(size_t n, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
+
   // Number of online CPUs.
   static size_t hardware_threads();
 

@@ -69,41 +69,35 @@ HWY_INLINE float DotQ8_0Row(const uint8_t* row, const uint8_t* xq, size_t n_bloc
   return HorizontalSum(acc);
 }
 
-// The float scales of n_blocks Q8_0 blocks of a row.
-HWY_INLINE void BlockScalesQ8_0(const uint8_t* row, size_t n_blocks, float* scales) {
-  for (size_t b = 0; b < n_blocks; ++b) scales[b] = HalfAt(row + b * quant::q8_0::kBytes + quant::q8_0::kD);
-}
-
-// Tokens of one Q8_0 tile, and the stride of its activation scales.
-constexpr size_t kQ8TileTokens = 4;
+// Rows and tokens of one Q8_0 tile, and the scale products it reads per block.
+constexpr size_t kQ8TileRows = 2, kQ8TileTokens = 4;
+constexpr size_t kQ8TileProducts = kQ8TileRows * kQ8TileTokens;
 
 // out[r * kTokens + t] = row r . activations t, in DotQ8_0Row's order.
-// w_scales[r][b] is block b's scale of row r and x_scales[b * 4 + t] that of
-// token t, as floats. The products of the scales are formed 4 tokens at a
-// time and read back by broadcast loads, which leave the vector ALUs free.
+// products[b * 8 + r * 4 + t] is d_w * d_x of block b for row r and token t.
+// Broadcast loads of them leave the vector ALUs to the dot products. They are
+// stored a tile early, because a load right after its store stalls.
 template <size_t kRows, size_t kTokens>
-HWY_INLINE void TileQ8_0Avx2(const uint8_t* const* rows, const float* const* w_scales, const uint8_t* const* xs,
-                             const float* x_scales, size_t n_blocks, float* out) {
-  static_assert(kTokens <= kQ8TileTokens);
+HWY_INLINE void TileQ8_0Avx2(const uint8_t* const* rows, const uint8_t* const* xs, const float* products,
+                             size_t n_blocks, float* out) {
+  static_assert(kRows <= kQ8TileRows && kTokens <= kQ8TileTokens);
   __m256 acc[kRows][kTokens];
   for (size_t r = 0; r < kRows; ++r) {
     for (size_t t = 0; t < kTokens; ++t) acc[r][t] = _mm256_setzero_ps();
   }
 
-  HWY_ALIGN float scales[kRows][kQ8TileTokens];
   for (size_t b = 0; b < n_blocks; ++b) {
     const size_t offset = b * quant::q8_0::kBytes + quant::q8_0::kQs;
-    const __m128 token_scales = _mm_loadu_ps(x_scales + b * kQ8TileTokens);
+    const float* block_products = products + b * kQ8TileProducts;
     __m256i w[kRows], abs_w[kRows];
     for (size_t r = 0; r < kRows; ++r) {
       w[r] = Load256(rows[r] + offset);
       abs_w[r] = _mm256_abs_epi8(w[r]);
-      _mm_store_ps(scales[r], _mm_mul_ps(_mm_set1_ps(w_scales[r][b]), token_scales));
     }
     for (size_t t = 0; t < kTokens; ++t) {
       const __m256i x = Load256(xs[t] + offset);
       for (size_t r = 0; r < kRows; ++r) {
-        const __m256 scale = _mm256_broadcast_ss(&scales[r][t]);
+        const __m256 scale = _mm256_broadcast_ss(block_products + r * kQ8TileTokens + t);
         acc[r][t] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(DotQ8Quants(abs_w[r], w[r], x)), acc[r][t]);
       }
     }
@@ -114,10 +108,22 @@ HWY_INLINE void TileQ8_0Avx2(const uint8_t* const* rows, const float* const* w_s
   }
 }
 
+// products[b * 8 + r * 4 + t] = row_scales[b * 8 + r * 4] * token_scales[b * 4 + t]:
+// row_scales holds each row's block scale 4 times, token_scales 4 tokens'.
+HWY_INLINE void ScaleProductsQ8_0(const float* row_scales, const float* token_scales, size_t n_blocks,
+                                  float* products) {
+  for (size_t b = 0; b < n_blocks; ++b) {
+    const __m256 tokens = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(token_scales + b * kQ8TileTokens));
+    _mm256_storeu_ps(products + b * kQ8TileProducts,
+                     _mm256_mul_ps(_mm256_loadu_ps(row_scales + b * kQ8TileProducts), tokens));
+  }
+}
+
 // Rows [row_begin, row_end) of Y = W X. One token (matvec) goes row by row.
 // A prompt goes in blocks of 64 tokens, whose activations stay in L2 while
-// every row passes. Within a block it goes in tiles of 2 rows by 4 tokens,
-// and the block scales are converted to float once per row and token block.
+// every row passes. Within a block it goes in tiles of 2 rows by 4 tokens.
+// Block scales become float once per row pair and token block, and their
+// products one tile ahead of the tile that reads them.
 HWY_INLINE void MatmulQ8_0Avx2(const WeightMatrix& w, const uint8_t* xq, size_t xq_stride, size_t n_tokens, float* y,
                                size_t row_begin, size_t row_end) {
   const size_t n_blocks = w.cols / quant::kBlock32;
@@ -126,18 +132,21 @@ HWY_INLINE void MatmulQ8_0Avx2(const WeightMatrix& w, const uint8_t* xq, size_t 
     return;
   }
 
-  constexpr size_t kRows = 2, kTokens = kQ8TileTokens, kTokenBlock = 64;
+  constexpr size_t kRows = kQ8TileRows, kTokens = kQ8TileTokens, kTokenBlock = 64;
   constexpr size_t kTiles = kTokenBlock / kTokens;
+  static_assert(kTokenBlock % kTokens == 0 && kTiles > 0);
+  // Per block, three arrays: the row pair's scales (4 copies of each), the
+  // scales of every tile's 4 tokens, and the scale products of two tiles.
   thread_local std::vector<float> scales;
-  // A one-token edge tile of token t loads the 4 floats from t on, so 3 more at the end.
-  scales.resize((kRows + kTokenBlock) * n_blocks + kTokens - 1);
-  float* row_scales[kRows];
-  for (size_t r = 0; r < kRows; ++r) row_scales[r] = scales.data() + r * n_blocks;
-  // Tile i's scales at tile_scales + i * 4 * n_blocks, as [block][token].
-  float* const tile_scales = scales.data() + kRows * n_blocks;
+  scales.assign((kQ8TileProducts + kTokenBlock + 2 * kQ8TileProducts) * n_blocks, 0.0f);
+  float* const row_scales = scales.data();
+  float* const tile_scales = row_scales + kQ8TileProducts * n_blocks;  // tile i at i * 4 * n_blocks
+  float* const products[2] = {tile_scales + kTokenBlock * n_blocks,
+                              tile_scales + (kTokenBlock + kQ8TileProducts) * n_blocks};
 
   for (size_t t_block = 0; t_block < n_tokens; t_block += kTokenBlock) {
     const size_t n_block_tokens = std::min(kTokenBlock, n_tokens - t_block);
+    const size_t n_block_tiles = (n_block_tokens + kTokens - 1) / kTokens;
     for (size_t t = 0; t < n_block_tokens; ++t) {
       const uint8_t* x = xq + (t_block + t) * xq_stride;
       float* scales_of_tile = tile_scales + (t / kTokens) * kTokens * n_blocks;
@@ -145,31 +154,38 @@ HWY_INLINE void MatmulQ8_0Avx2(const WeightMatrix& w, const uint8_t* xq, size_t 
         scales_of_tile[b * kTokens + t % kTokens] = HalfAt(x + b * quant::q8_0::kBytes + quant::q8_0::kD);
       }
     }
-    static_assert(kTokenBlock % kTokens == 0 && kTiles > 0);
 
     for (size_t r0 = row_begin; r0 < row_end; r0 += kRows) {
       const size_t n_rows = std::min(kRows, row_end - r0);
       const uint8_t* rows[kRows];
       for (size_t r = 0; r < n_rows; ++r) {
         rows[r] = w.row(r0 + r);
-        BlockScalesQ8_0(rows[r], n_blocks, row_scales[r]);
+        for (size_t b = 0; b < n_blocks; ++b) {
+          const float d = HalfAt(rows[r] + b * quant::q8_0::kBytes + quant::q8_0::kD);
+          for (size_t t = 0; t < kTokens; ++t) row_scales[b * kQ8TileProducts + r * kTokens + t] = d;
+        }
       }
 
-      for (size_t t0 = t_block; t0 < t_block + n_block_tokens; t0 += kTokens) {
+      ScaleProductsQ8_0(row_scales, tile_scales, n_blocks, products[0]);
+      for (size_t tile = 0; tile < n_block_tiles; ++tile) {
+        if (tile + 1 < n_block_tiles) {
+          ScaleProductsQ8_0(row_scales, tile_scales + (tile + 1) * kTokens * n_blocks, n_blocks,
+                            products[(tile + 1) % 2]);
+        }
+        const float* tile_products = products[tile % 2];
+        const size_t t0 = t_block + tile * kTokens;
         const size_t n_tile = std::min(kTokens, t_block + n_block_tokens - t0);
-        const float* scales_of_tile = tile_scales + ((t0 - t_block) / kTokens) * kTokens * n_blocks;
         const uint8_t* xs[kTokens];
         for (size_t t = 0; t < n_tile; ++t) xs[t] = xq + (t0 + t) * xq_stride;
 
         float out[kRows * kTokens] = {};
         if (n_rows == kRows && n_tile == kTokens) {
-          TileQ8_0Avx2<kRows, kTokens>(rows, row_scales, xs, scales_of_tile, n_blocks, out);
+          TileQ8_0Avx2<kRows, kTokens>(rows, xs, tile_products, n_blocks, out);
         } else {
           // Edges one output at a time; the sum order is the same.
           for (size_t r = 0; r < n_rows; ++r) {
             for (size_t t = 0; t < n_tile; ++t) {
-              TileQ8_0Avx2<1, 1>(&rows[r], &row_scales[r], &xs[t], scales_of_tile + t, n_blocks,
-                                 &out[r * kTokens + t]);
+              TileQ8_0Avx2<1, 1>(&rows[r], &xs[t], tile_products + r * kTokens + t, n_blocks, &out[r * kTokens + t]);
             }
           }
         }

@@ -3,6 +3,7 @@
 #include "kernels/matvec.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "core/error.h"
@@ -15,6 +16,20 @@ namespace {
 // Rows per parallel task. 16 float outputs fill one 64-byte cache line, so
 // threads seldom write to the same line of y.
 constexpr size_t kRowsPerChunk = 16;
+
+// Chunks per piece of a prompt's matmul, which threads take as they finish
+// the last one. A piece's 64 rows stay in L2 while every token block passes.
+// A token alone (decoding) is split evenly instead: one contiguous range per
+// thread reads memory as one stream.
+constexpr size_t kChunksPerPiece = 4;
+
+// Splits [0, n_chunks) across the pool, evenly for one token and in pieces
+// taken on demand for several.
+void for_each_chunk(ThreadPool& pool, size_t n_chunks, size_t n_tokens,
+                    const std::function<void(size_t begin, size_t end)>& fn) {
+  if (n_tokens == 1) return pool.parallel_for(n_chunks, fn);
+  pool.parallel_for_dynamic(n_chunks, kChunksPerPiece, fn);
+}
 
 void check_row(DType type, size_t n) {
   if (!dtype_supported(type)) {
@@ -83,7 +98,7 @@ void matmul_quantized(const WeightMatrix& w, DType activations, const float* x, 
   const Job job{w, buffer.data(), stride, n_tokens, y};
 
   const size_t n_chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
-  pool.parallel_for(n_chunks, [&job](size_t begin, size_t end) {
+  for_each_chunk(pool, n_chunks, n_tokens, [&job](size_t begin, size_t end) {
     const size_t row_begin = begin * kRowsPerChunk;
     const size_t row_end = std::min(end * kRowsPerChunk, job.w.rows);
     kernels::matmul_rows_quantized(job.w, job.xq, job.stride, job.n_tokens, job.y, row_begin, row_end);
@@ -115,7 +130,7 @@ void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, Th
   const Job job{w, x, n_tokens, y};
 
   const size_t n_chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
-  pool.parallel_for(n_chunks, [&job](size_t begin, size_t end) {
+  for_each_chunk(pool, n_chunks, n_tokens, [&job](size_t begin, size_t end) {
     const size_t row_begin = begin * kRowsPerChunk;
     const size_t row_end = std::min(end * kRowsPerChunk, job.w.rows);
     kernels::matmul_rows(job.w, job.x, job.n_tokens, job.y, row_begin, row_end);
@@ -159,7 +174,7 @@ void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, 
     size_t n_tokens;
   };
   const Job job{outputs, x, xq, stride, n_tokens};
-  pool.parallel_for(n_chunks, [&job](size_t begin, size_t end) {
+  for_each_chunk(pool, n_chunks, n_tokens, [&job](size_t begin, size_t end) {
     const auto [outputs, x, xq, stride, n_tokens] = job;
     size_t chunk = 0;
     for (const MatmulOutput& output : outputs) {
