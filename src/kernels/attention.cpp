@@ -1,4 +1,5 @@
-// One query head's attention in a single pass over its keys (see attention.h).
+// Attention of the query heads that share one KV head, in a single pass over
+// their keys (see attention.h). Two heads at a time load each key and value once.
 // Highway compiles this file once per target (foreach_target) and picks one at
 // run time.
 //
@@ -56,128 +57,155 @@ HWY_INLINE AttentionVec LoadAttentionTail(AttentionTag d, const float* x, size_t
 // Partial sums of each dot product, lanes included: at least 8 on every target,
 // so that narrow targets (SSE4, scalar) round as little as AVX2 does.
 constexpr size_t kSumsPerKey = hn::MaxLanes(AttentionTag()) >= 8 ? 1 : 8 / hn::MaxLanes(AttentionTag());
-// Keys whose dot products run side by side as independent FMA chains: eight
-// chains hide the FMA latency and fit the 16 registers of AVX2 and SSE4.
-constexpr size_t kKeyGroup = 8 / kSumsPerKey;
+// Key and query pairs whose dot products run side by side as independent FMA
+// chains: eight chains hide the FMA latency and fit the 16 registers of AVX2
+// and SSE4.
+template <size_t kQueries>
+constexpr size_t kKeyGroup = std::max<size_t>(1, 8 / kSumsPerKey / kQueries);
 
-// scores[k] = dot(query, keys[k]) for k < kKeys. Vector i of the head goes into
-// partial sum i % kSumsPerKey of its key, and the partial sums are added
-// pairwise, so a key's score is the same in a group of any size.
+// Query heads attended together, which share each key and value load.
+constexpr size_t kMaxQueries = 2;
+
+// scores[q * kTile + k] = dot(queries[q], keys[k]) for k < kKeys. Vector i of
+// the head goes into partial sum i % kSumsPerKey, and the partial sums are
+// added pairwise. So a key's score does not depend on the group size or on
+// the number of queries.
 // NOTE: arrays of vectors do not compile for sizeless SVE/RVV vector types;
 // only the x86 targets have been built and tested.
-template <size_t kKeys>
-HWY_INLINE void DotKeys(const float* HWY_RESTRICT query, const float* const* keys, size_t head_dim,
-                        float* scores) {
+template <size_t kKeys, size_t kQueries>
+HWY_INLINE void DotKeys(const float* const* queries, const float* const* keys, size_t head_dim, float* scores) {
   const AttentionTag d;
   const size_t lanes = hn::Lanes(d);
-  AttentionVec acc[kKeys][kSumsPerKey];
-  for (size_t k = 0; k < kKeys; ++k) {
-    for (size_t s = 0; s < kSumsPerKey; ++s) acc[k][s] = hn::Zero(d);
+  AttentionVec acc[kQueries][kKeys][kSumsPerKey];
+  for (size_t q = 0; q < kQueries; ++q) {
+    for (size_t k = 0; k < kKeys; ++k) {
+      for (size_t s = 0; s < kSumsPerKey; ++s) acc[q][k][s] = hn::Zero(d);
+    }
   }
 
   // kSumsPerKey vectors per step, one per partial sum.
   size_t i = 0;
   for (; i + kSumsPerKey * lanes <= head_dim; i += kSumsPerKey * lanes) {
     for (size_t s = 0; s < kSumsPerKey; ++s) {
-      const AttentionVec q = hn::LoadU(d, query + i + s * lanes);
-      for (size_t k = 0; k < kKeys; ++k) acc[k][s] = hn::MulAdd(q, hn::LoadU(d, keys[k] + i + s * lanes), acc[k][s]);
+      for (size_t k = 0; k < kKeys; ++k) {
+        const AttentionVec key = hn::LoadU(d, keys[k] + i + s * lanes);
+        for (size_t q = 0; q < kQueries; ++q) {
+          acc[q][k][s] = hn::MulAdd(hn::LoadU(d, queries[q] + i + s * lanes), key, acc[q][k][s]);
+        }
+      }
     }
   }
 
   // Fewer than kSumsPerKey whole vectors, then a partial one, continuing the rotation.
   size_t s = 0;
   for (; i + lanes <= head_dim; i += lanes, ++s) {
-    const AttentionVec q = hn::LoadU(d, query + i);
-    for (size_t k = 0; k < kKeys; ++k) acc[k][s] = hn::MulAdd(q, hn::LoadU(d, keys[k] + i), acc[k][s]);
+    for (size_t k = 0; k < kKeys; ++k) {
+      const AttentionVec key = hn::LoadU(d, keys[k] + i);
+      for (size_t q = 0; q < kQueries; ++q) acc[q][k][s] = hn::MulAdd(hn::LoadU(d, queries[q] + i), key, acc[q][k][s]);
+    }
   }
   if (i < head_dim) {
-    const AttentionVec q = LoadAttentionTail(d, query + i, head_dim - i);
     for (size_t k = 0; k < kKeys; ++k) {
-      acc[k][s] = hn::MulAdd(q, LoadAttentionTail(d, keys[k] + i, head_dim - i), acc[k][s]);
+      const AttentionVec key = LoadAttentionTail(d, keys[k] + i, head_dim - i);
+      for (size_t q = 0; q < kQueries; ++q) {
+        acc[q][k][s] = hn::MulAdd(LoadAttentionTail(d, queries[q] + i, head_dim - i), key, acc[q][k][s]);
+      }
     }
   }
 
-  for (size_t k = 0; k < kKeys; ++k) {
-    for (size_t width = kSumsPerKey; width > 1; width /= 2) {
-      for (size_t half = 0; half < width / 2; ++half) acc[k][half] = hn::Add(acc[k][2 * half], acc[k][2 * half + 1]);
+  for (size_t q = 0; q < kQueries; ++q) {
+    for (size_t k = 0; k < kKeys; ++k) {
+      for (size_t width = kSumsPerKey; width > 1; width /= 2) {
+        for (size_t half = 0; half < width / 2; ++half) {
+          acc[q][k][half] = hn::Add(acc[q][k][2 * half], acc[q][k][2 * half + 1]);
+        }
+      }
+      scores[q * kTile + k] = hn::GetLane(hn::SumOfLanes(d, acc[q][k][0]));
     }
-    scores[k] = hn::GetLane(hn::SumOfLanes(d, acc[k][0]));
   }
 }
 
-// out[offset, offset + kVectors * Lanes) = out * rescale + sum_k weights[k] * values[k],
-// with the output vectors held in registers for the whole tile.
-template <size_t kVectors>
-HWY_INLINE void AddWeightedValues(float* HWY_RESTRICT out, size_t offset, const float* const* values,
-                                  const float* weights, size_t n_keys, float rescale) {
+// outs[q][offset, offset + kVectors * Lanes) = outs[q] * rescale[q] +
+// sum_k weights[q * kTile + k] * values[k], with the output vectors held in
+// registers for the whole tile.
+template <size_t kVectors, size_t kQueries>
+HWY_INLINE void AddWeightedValues(float* const* outs, size_t offset, const float* const* values, const float* weights,
+                                  size_t n_keys, const float* rescale) {
   const AttentionTag d;
   const size_t lanes = hn::Lanes(d);
-  const AttentionVec factor = hn::Set(d, rescale);
-  AttentionVec sum[kVectors];
-  for (size_t v = 0; v < kVectors; ++v) sum[v] = hn::Mul(hn::LoadU(d, out + offset + v * lanes), factor);
-
-  for (size_t k = 0; k < n_keys; ++k) {
-    const AttentionVec weight = hn::Set(d, weights[k]);
-    const float* value = values[k] + offset;
-    for (size_t v = 0; v < kVectors; ++v) sum[v] = hn::MulAdd(weight, hn::LoadU(d, value + v * lanes), sum[v]);
+  AttentionVec sum[kQueries][kVectors];
+  for (size_t q = 0; q < kQueries; ++q) {
+    const AttentionVec factor = hn::Set(d, rescale[q]);
+    for (size_t v = 0; v < kVectors; ++v) sum[q][v] = hn::Mul(hn::LoadU(d, outs[q] + offset + v * lanes), factor);
   }
 
-  for (size_t v = 0; v < kVectors; ++v) hn::StoreU(sum[v], d, out + offset + v * lanes);
+  for (size_t k = 0; k < n_keys; ++k) {
+    const float* value = values[k] + offset;
+    for (size_t v = 0; v < kVectors; ++v) {
+      const AttentionVec value_v = hn::LoadU(d, value + v * lanes);
+      for (size_t q = 0; q < kQueries; ++q) sum[q][v] = hn::MulAdd(hn::Set(d, weights[q * kTile + k]), value_v, sum[q][v]);
+    }
+  }
+
+  for (size_t q = 0; q < kQueries; ++q) {
+    for (size_t v = 0; v < kVectors; ++v) hn::StoreU(sum[q][v], d, outs[q] + offset + v * lanes);
+  }
 }
 
 // The same for the last `count` < Lanes output elements, through padded copies.
-HWY_INLINE void AddWeightedValuesTail(float* HWY_RESTRICT out, size_t offset, size_t count,
-                                      const float* const* values, const float* weights, size_t n_keys,
-                                      float rescale) {
+template <size_t kQueries>
+HWY_INLINE void AddWeightedValuesTail(float* const* outs, size_t offset, size_t count, const float* const* values,
+                                      const float* weights, size_t n_keys, const float* rescale) {
   const AttentionTag d;
-  AttentionVec sum = hn::Mul(LoadAttentionTail(d, out + offset, count), hn::Set(d, rescale));
-  for (size_t k = 0; k < n_keys; ++k) {
-    sum = hn::MulAdd(hn::Set(d, weights[k]), LoadAttentionTail(d, values[k] + offset, count), sum);
-  }
+  for (size_t q = 0; q < kQueries; ++q) {
+    AttentionVec sum = hn::Mul(LoadAttentionTail(d, outs[q] + offset, count), hn::Set(d, rescale[q]));
+    for (size_t k = 0; k < n_keys; ++k) {
+      sum = hn::MulAdd(hn::Set(d, weights[q * kTile + k]), LoadAttentionTail(d, values[k] + offset, count), sum);
+    }
 
-  HWY_ALIGN float buffer[hn::MaxLanes(d)];
-  hn::Store(sum, d, buffer);
-  std::memcpy(out + offset, buffer, count * sizeof(float));
+    HWY_ALIGN float buffer[hn::MaxLanes(d)];
+    hn::Store(sum, d, buffer);
+    std::memcpy(outs[q] + offset, buffer, count * sizeof(float));
+  }
 }
 
-// Runs AddWeightedValues over all value_dim output elements: blocks of eight
-// vectors, then at most one block each of four, two and one, then the tail.
-HWY_INLINE void AddTileValues(float* HWY_RESTRICT out, size_t value_dim, const float* const* values,
-                              const float* weights, size_t n_keys, float rescale) {
+// Runs AddWeightedValues over all value_dim output elements: blocks of
+// 8 / kQueries vectors, then at most one block each of the smaller powers of
+// two, then the tail.
+template <size_t kQueries>
+HWY_INLINE void AddTileValues(float* const* outs, size_t value_dim, const float* const* values, const float* weights,
+                              size_t n_keys, const float* rescale) {
   const AttentionTag d;
   const size_t lanes = hn::Lanes(d);
+  constexpr size_t kWidest = 8 / kQueries;
   size_t i = 0;
-  for (; i + 8 * lanes <= value_dim; i += 8 * lanes) AddWeightedValues<8>(out, i, values, weights, n_keys, rescale);
-  if (i + 4 * lanes <= value_dim) {
-    AddWeightedValues<4>(out, i, values, weights, n_keys, rescale);
-    i += 4 * lanes;
+  for (; i + kWidest * lanes <= value_dim; i += kWidest * lanes) {
+    AddWeightedValues<kWidest, kQueries>(outs, i, values, weights, n_keys, rescale);
+  }
+  if constexpr (kWidest > 4) {
+    if (i + 4 * lanes <= value_dim) {
+      AddWeightedValues<4, kQueries>(outs, i, values, weights, n_keys, rescale);
+      i += 4 * lanes;
+    }
   }
   if (i + 2 * lanes <= value_dim) {
-    AddWeightedValues<2>(out, i, values, weights, n_keys, rescale);
+    AddWeightedValues<2, kQueries>(outs, i, values, weights, n_keys, rescale);
     i += 2 * lanes;
   }
   if (i + lanes <= value_dim) {
-    AddWeightedValues<1>(out, i, values, weights, n_keys, rescale);
+    AddWeightedValues<1, kQueries>(outs, i, values, weights, n_keys, rescale);
     i += lanes;
   }
-  if (i < value_dim) AddWeightedValuesTail(out, i, value_dim - i, values, weights, n_keys, rescale);
+  if (i < value_dim) AddWeightedValuesTail<kQueries>(outs, i, value_dim - i, values, weights, n_keys, rescale);
 }
 
-// Folds n_keys <= kTile keys into `state` and the unnormalized output `out`.
-HWY_NOINLINE void AttendTile(const float* HWY_RESTRICT query, size_t head_dim, const float* const* keys,
-                             const float* const* values, size_t n_keys, size_t value_dim, float scale,
-                             float soft_cap, OnlineSoftmax& state, float* HWY_RESTRICT out) {
+// Scales and caps one query's raw scores of a tile and folds them into its
+// state: weights[k] = exp(score - max) for k < n_keys and 0 after. Returns
+// the factor exp(old max - new max) for the output accumulated so far.
+HWY_INLINE float SoftmaxTile(float* HWY_RESTRICT scores, size_t n_keys, float scale, float soft_cap,
+                             OnlineSoftmax& state, float* HWY_RESTRICT weights) {
   const AttentionTag d;
   const size_t lanes = hn::Lanes(d);
-
-  // Raw dot products. Entries past n_keys stay 0 so whole vectors can be loaded.
-  HWY_ALIGN float scores[kTile] = {};
-  size_t k = 0;
-  for (; k + kKeyGroup <= n_keys; k += kKeyGroup) DotKeys<kKeyGroup>(query, keys + k, head_dim, scores + k);
-  if constexpr (kKeyGroup > 4) {
-    for (; k + 4 <= n_keys; k += 4) DotKeys<4>(query, keys + k, head_dim, scores + k);
-  }
-  for (; k < n_keys; ++k) DotKeys<1>(query, keys + k, head_dim, scores + k);
 
   // Scale, then cap * tanh(s / cap) before the scores reach the max and exp.
   const AttentionVec scale_v = hn::Set(d, scale);
@@ -192,7 +220,7 @@ HWY_NOINLINE void AttendTile(const float* HWY_RESTRICT query, size_t head_dim, c
   // The tile's max. A NaN is kept, so that it makes the rescale factor, and
   // with it the whole output, NaN instead of dropping the key.
   float tile_max = -std::numeric_limits<float>::infinity();
-  for (k = 0; k < n_keys; ++k) {
+  for (size_t k = 0; k < n_keys; ++k) {
     if (std::isnan(scores[k])) {
       tile_max = scores[k];
       break;
@@ -209,7 +237,6 @@ HWY_NOINLINE void AttendTile(const float* HWY_RESTRICT query, size_t head_dim, c
   }
 
   // Weights exp(s - max) <= 1, zero in the lanes past n_keys.
-  HWY_ALIGN float weights[kTile];
   const AttentionVec max_v = hn::Set(d, state.max_score);
   for (size_t i = 0; i < n_keys; i += lanes) {
     const AttentionVec weight = hn::Exp(d, hn::Sub(hn::Load(d, scores + i), max_v));
@@ -217,15 +244,44 @@ HWY_NOINLINE void AttendTile(const float* HWY_RESTRICT query, size_t head_dim, c
   }
 
   float tile_sum = 0.0f;
-  for (k = 0; k < n_keys; ++k) tile_sum += weights[k];
+  for (size_t k = 0; k < n_keys; ++k) tile_sum += weights[k];
   state.denominator = state.denominator * rescale + tile_sum;
-  AddTileValues(out, value_dim, values, weights, n_keys, rescale);
+  return rescale;
 }
 
-void AttendHead(const float* query, size_t head_dim, const KeyValueRun* runs, size_t n_runs, size_t value_dim,
-                float scale, float soft_cap, float* out) {
-  std::memset(out, 0, value_dim * sizeof(float));
-  OnlineSoftmax state{-std::numeric_limits<float>::infinity(), 0.0f};
+// Folds n_keys <= kTile keys into the states and unnormalized outputs of
+// kQueries query heads.
+template <size_t kQueries>
+HWY_NOINLINE void AttendTile(const float* const* queries, size_t head_dim, const float* const* keys,
+                             const float* const* values, size_t n_keys, size_t value_dim, float scale,
+                             float soft_cap, OnlineSoftmax* states, float* const* outs) {
+  // Raw dot products. Entries past n_keys stay 0 so whole vectors can be loaded.
+  HWY_ALIGN float scores[kQueries * kTile] = {};
+  constexpr size_t kGroup = kKeyGroup<kQueries>;
+  size_t k = 0;
+  for (; k + kGroup <= n_keys; k += kGroup) DotKeys<kGroup, kQueries>(queries, keys + k, head_dim, scores + k);
+  if constexpr (kGroup > 4) {
+    for (; k + 4 <= n_keys; k += 4) DotKeys<4, kQueries>(queries, keys + k, head_dim, scores + k);
+  }
+  for (; k < n_keys; ++k) DotKeys<1, kQueries>(queries, keys + k, head_dim, scores + k);
+
+  HWY_ALIGN float weights[kQueries * kTile];
+  float rescale[kQueries];
+  for (size_t q = 0; q < kQueries; ++q) {
+    rescale[q] = SoftmaxTile(scores + q * kTile, n_keys, scale, soft_cap, states[q], weights + q * kTile);
+  }
+  AddTileValues<kQueries>(outs, value_dim, values, weights, n_keys, rescale);
+}
+
+// Attends kQueries heads: queries[q] and outs[q] for q < kQueries.
+template <size_t kQueries>
+HWY_INLINE void AttendGroup(const float* const* queries, size_t head_dim, const KeyValueRun* runs, size_t n_runs,
+                            size_t value_dim, float scale, float soft_cap, float* const* outs) {
+  OnlineSoftmax states[kQueries];
+  for (size_t q = 0; q < kQueries; ++q) {
+    std::memset(outs[q], 0, value_dim * sizeof(float));
+    states[q] = {-std::numeric_limits<float>::infinity(), 0.0f};
+  }
 
   // Gather the runs' keys into tiles counted from the first key.
   const float* keys[kTile];
@@ -237,14 +293,36 @@ void AttendHead(const float* query, size_t head_dim, const KeyValueRun* runs, si
       keys[n_keys] = run.keys + i * run.key_stride;
       values[n_keys] = run.values + i * run.value_stride;
       if (++n_keys == kTile) {
-        AttendTile(query, head_dim, keys, values, n_keys, value_dim, scale, soft_cap, state, out);
+        AttendTile<kQueries>(queries, head_dim, keys, values, n_keys, value_dim, scale, soft_cap, states, outs);
         n_keys = 0;
       }
     }
   }
-  if (n_keys > 0) AttendTile(query, head_dim, keys, values, n_keys, value_dim, scale, soft_cap, state, out);
+  if (n_keys > 0) AttendTile<kQueries>(queries, head_dim, keys, values, n_keys, value_dim, scale, soft_cap, states, outs);
 
-  for (size_t i = 0; i < value_dim; ++i) out[i] /= state.denominator;
+  for (size_t q = 0; q < kQueries; ++q) {
+    for (size_t i = 0; i < value_dim; ++i) outs[q][i] /= states[q].denominator;
+  }
+}
+
+// Heads i < n_heads: query at queries + i * head_dim, output at out + i * value_dim.
+void AttendHeads(const float* queries, size_t n_heads, size_t head_dim, const KeyValueRun* runs, size_t n_runs,
+                 size_t value_dim, float scale, float soft_cap, float* out) {
+  size_t h = 0;
+  for (; h + kMaxQueries <= n_heads; h += kMaxQueries) {
+    const float* group_queries[kMaxQueries];
+    float* group_outs[kMaxQueries];
+    for (size_t q = 0; q < kMaxQueries; ++q) {
+      group_queries[q] = queries + (h + q) * head_dim;
+      group_outs[q] = out + (h + q) * value_dim;
+    }
+    AttendGroup<kMaxQueries>(group_queries, head_dim, runs, n_runs, value_dim, scale, soft_cap, group_outs);
+  }
+  for (; h < n_heads; ++h) {
+    const float* query = queries + h * head_dim;
+    float* head_out = out + h * value_dim;
+    AttendGroup<1>(&query, head_dim, runs, n_runs, value_dim, scale, soft_cap, &head_out);
+  }
 }
 
 }  // namespace HWY_NAMESPACE
@@ -257,24 +335,30 @@ namespace kernels {
 
 namespace {
 
-HWY_EXPORT(AttendHead);
+HWY_EXPORT(AttendHeads);
 
-void attend_head_dispatch(const float* query, size_t head_dim, std::span<const KeyValueRun> runs, size_t value_dim,
-                          float scale, float soft_cap, float* out) {
-  HWY_DYNAMIC_DISPATCH(AttendHead)(query, head_dim, runs.data(), runs.size(), value_dim, scale, soft_cap, out);
+void attend_heads_dispatch(const float* queries, size_t n_heads, size_t head_dim, std::span<const KeyValueRun> runs,
+                           size_t value_dim, float scale, float soft_cap, float* out) {
+  HWY_DYNAMIC_DISPATCH(AttendHeads)(queries, n_heads, head_dim, runs.data(), runs.size(), value_dim, scale, soft_cap,
+                                    out);
 }
 
 }  // namespace
 }  // namespace kernels
 
-void attend_head(const float* query, size_t head_dim, std::span<const KeyValueRun> runs, size_t value_dim,
-                 float scale, float soft_cap, float* out) {
+void attend_heads(const float* queries, size_t n_heads, size_t head_dim, std::span<const KeyValueRun> runs,
+                  size_t value_dim, float scale, float soft_cap, float* out) {
   size_t n_keys = 0;
   for (const KeyValueRun& run : runs) n_keys += run.count;
   if (n_keys == 0) fail("attention needs at least one key, but its {} key runs hold none", runs.size());
 
   init_isa();
-  kernels::attend_head_dispatch(query, head_dim, runs, value_dim, scale, soft_cap, out);
+  kernels::attend_heads_dispatch(queries, n_heads, head_dim, runs, value_dim, scale, soft_cap, out);
+}
+
+void attend_head(const float* query, size_t head_dim, std::span<const KeyValueRun> runs, size_t value_dim,
+                 float scale, float soft_cap, float* out) {
+  attend_heads(query, 1, head_dim, runs, value_dim, scale, soft_cap, out);
 }
 
 }  // namespace edgelm

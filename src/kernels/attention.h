@@ -1,5 +1,5 @@
 #pragma once
-// Attention of one query head over a sequence of keys and values, in one pass
+// Attention of query heads over a sequence of keys and values, in one pass
 // with an online (running-max) softmax and the score soft-cap inside the loop.
 
 #include <cstddef>
@@ -28,5 +28,12 @@ struct KeyValueRun {
 // Throws Error when the runs hold no key. A NaN score makes the output NaN.
 void attend_head(const float* query, size_t head_dim, std::span<const KeyValueRun> runs, size_t value_dim,
                  float scale, float soft_cap, float* out);
+
+// attend_head for n_heads query heads that share the keys and values (the
+// query heads of one GQA group): query i at queries + i * head_dim, its output
+// at out + i * value_dim. Each output is bit for bit attend_head's, and each
+// key and value is loaded once for two heads.
+void attend_heads(const float* queries, size_t n_heads, size_t head_dim, std::span<const KeyValueRun> runs,
+                  size_t value_dim, float scale, float soft_cap, float* out);
 
 }  // namespace edgelm

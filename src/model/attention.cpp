@@ -18,11 +18,12 @@ void BatchForward::attention(uint32_t il, size_t n) {
   };
   const Job job{this, il, n};
 
-  // One task per (token, head). Keys before the segment's first position come
+  // One task per (token, KV head), which attends all query heads of that KV
+  // head's group. Keys before the segment's first position come
   // from the cache, and keys of the segment from k_ and v_. Writing the
   // segment into a sliding layer's ring first would overwrite positions that
   // its earlier queries still need.
-  pool_.parallel_for(n * hp_.n_head, [&job](size_t begin, size_t end) {
+  pool_.parallel_for(n * hp_.n_head_kv, [&job](size_t begin, size_t end) {
     BatchForward& self = *job.self;
     const HParams& hp = self.hp_;
     const uint32_t il = job.il;
@@ -36,11 +37,12 @@ void BatchForward::attention(uint32_t il, size_t n) {
     for (size_t task = begin; task < end; ++task) {
       // Tokens alternate from both ends (0, n-1, 1, n-2, ...), so that each
       // thread's contiguous range gets as many long causal rows as short ones.
-      const size_t order = task / hp.n_head;
+      const size_t order = task / hp.n_head_kv;
       const size_t t = order % 2 == 0 ? order / 2 : job.n - 1 - order / 2;
-      const uint32_t h = static_cast<uint32_t>(task % hp.n_head);
-      const size_t k_offset = size_t{h / group} * hd;
-      const size_t v_offset = size_t{h / group} * hd_v;
+      const uint32_t kv_head = static_cast<uint32_t>(task % hp.n_head_kv);
+      const uint32_t h = kv_head * group;  // first query head of the group
+      const size_t k_offset = size_t{kv_head} * hd;
+      const size_t v_offset = size_t{kv_head} * hd_v;
       const Row& row = self.rows_[t];
       const KvCache& kv = row.sequence->kv();
       const uint32_t pos = row.pos;
@@ -71,7 +73,7 @@ void BatchForward::attention(uint32_t il, size_t n) {
 
       const float* q = self.q_.data() + t * hp.q_dim() + size_t{h} * hd;
       float* out = self.attn_out_.data() + t * out_dim + size_t{h} * hd_v;
-      attend_head(q, hd, {runs, n_runs}, hd_v, hp.query_scale, hp.attn_softcap, out);
+      attend_heads(q, group, hd, {runs, n_runs}, hd_v, hp.query_scale, hp.attn_softcap, out);
     }
   });
 }

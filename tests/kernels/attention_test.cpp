@@ -276,6 +276,36 @@ TEST_P(Attention, NanScorePoisonsOutput) {
   }
 }
 
+// Heads that share keys and values (a GQA group) attended together, two at a
+// time with one load of each key, give each head's output bit for bit.
+TEST_P(Attention, GroupHeadsMatchSingleHeads) {
+  uint32_t seed = 300;
+  for (size_t head_dim : {13, 64, 256}) {
+    for (size_t value_dim : {5, 64, 256}) {
+      for (size_t n_keys : {1, 17, 300}) {
+        const Head head = make_head(head_dim, value_dim, n_keys, Scores::kRising, 0.0625f, seed++);
+        const Layout layout = lay_out(head, 2);
+        for (size_t n_heads : {1, 2, 3, 4, 5}) {
+          std::mt19937 rng(seed++);
+          std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+          std::vector<float> queries(n_heads * head_dim);
+          for (float& x : queries) x = unit(rng);
+
+          std::vector<float> together(n_heads * value_dim);
+          attend_heads(queries.data(), n_heads, head_dim, layout.runs, value_dim, 0.0625f, kCap, together.data());
+          for (size_t h = 0; h < n_heads; ++h) {
+            std::vector<float> alone(value_dim);
+            attend_head(queries.data() + h * head_dim, head_dim, layout.runs, value_dim, 0.0625f, kCap, alone.data());
+            EXPECT_EQ(0, std::memcmp(alone.data(), together.data() + h * value_dim, value_dim * sizeof(float)))
+                << "head_dim " << head_dim << ", value_dim " << value_dim << ", " << n_keys << " keys, head " << h
+                << " of " << n_heads;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(Attention, RejectsNoKeys) {
   const float query[4] = {1.0f, 2.0f, 3.0f, 4.0f};
   float out[4] = {};
