@@ -7,6 +7,7 @@
 #include "bench/decode_traffic.h"
 #include "bench/machine_info.h"
 #include "bench/speed_test.h"
+#include "core/count_noun.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
@@ -89,22 +90,35 @@ BenchReport run_model_bench(const BenchSettings& settings) {
   report.architecture = model->hparams().arch_name;
   report.isa = active_isa();
   for (const GgufTensor& tensor : model->file().tensors()) report.weights_bytes += tensor.n_bytes;
-  spdlog::info("bench: loaded {} ({}) in {:.3f} s; kernels {}, {} threads", settings.model_path,
-               report.architecture, report.load_s, report.isa, report.n_threads);
+  spdlog::info("bench: loaded {} ({}) in {:.3f} s; kernels {}, {}", settings.model_path, report.architecture,
+               report.load_s, report.isa, count_noun(report.n_threads, "thread"));
+
+  const HParams& hp = model->hparams();
+  const uint32_t n_ctx = settings.n_prompt + settings.n_gen;
+  if (hp.n_ctx_train > 0 && n_ctx > hp.n_ctx_train) {
+    spdlog::warn("bench: -p + -n = {} tokens exceeds the trained context of {} tokens; the speeds are measured, "
+                 "but the model's output past its trained context has no meaning",
+                 n_ctx, hp.n_ctx_train);
+  }
+  if (report.n_threads > ThreadPool::hardware_threads()) {
+    spdlog::warn("bench: {} share {}, so the speeds come out lower than with -t {}",
+                 count_noun(report.n_threads, "thread"), count_noun(ThreadPool::hardware_threads(), "CPU"),
+                 ThreadPool::hardware_threads());
+  }
 
   // One context for both tests. Its batch takes the whole prompt, so the
   // prefill test is a single forward pass.
-  const uint32_t n_ctx = settings.n_prompt + settings.n_gen;
   Context context(*model, n_ctx, pool, std::max<uint32_t>(settings.n_prompt, 1));
-  const uint32_t n_vocab = model->hparams().n_vocab;
+  const uint32_t n_vocab = hp.n_vocab;
 
   if (settings.n_prompt > 0) {
-    spdlog::info("bench: pp{}: 1 warm-up run and {} timed runs", settings.n_prompt, settings.repetitions);
+    spdlog::info("bench: pp{}: 1 warm-up run and {}", settings.n_prompt,
+                 count_noun(settings.repetitions, "timed run"));
     const std::vector<int32_t> prompt = random_tokens(settings.n_prompt, n_vocab, settings.seed);
     report.prefill = summarize_test(settings.n_prompt, time_prefill(context, prompt, settings.repetitions));
   }
   if (settings.n_gen > 0) {
-    spdlog::info("bench: tg{}: 1 warm-up run and {} timed runs", settings.n_gen, settings.repetitions);
+    spdlog::info("bench: tg{}: 1 warm-up run and {}", settings.n_gen, count_noun(settings.repetitions, "timed run"));
     const std::vector<int32_t> generated = random_tokens(settings.n_gen, n_vocab, settings.seed + 1);
     report.decode = summarize_test(settings.n_gen, time_decode(context, generated, settings.repetitions));
   }
@@ -112,8 +126,8 @@ BenchReport run_model_bench(const BenchSettings& settings) {
   report.kv_bytes = context.kv_cache().total_bytes();
 
   report.weight_bytes_per_token = decode_weight_bytes(model->file());
-  report.kv_bytes_per_token = decode_kv_bytes(context.kv_cache(), settings.n_gen);
-  report.bytes_per_token = report.weight_bytes_per_token + report.kv_bytes_per_token;
+  report.kv_read_bytes_per_token = decode_kv_bytes(context.kv_cache(), settings.n_gen);
+  report.bytes_per_token = report.weight_bytes_per_token + report.kv_read_bytes_per_token;
 
   const uint64_t buffer_bytes =
       settings.bandwidth_buffer_bytes > 0 ? settings.bandwidth_buffer_bytes : default_bandwidth_buffer_bytes();
@@ -123,7 +137,8 @@ BenchReport run_model_bench(const BenchSettings& settings) {
                  "it is read from the cache and the bandwidth comes out too high",
                  buffer_bytes >> 20, *cache_bytes >> 20);
   }
-  spdlog::info("bench: memory bandwidth: {} passes over {} MiB", settings.bandwidth_passes, buffer_bytes >> 20);
+  spdlog::info("bench: memory bandwidth: {} over {} MiB", count_noun(settings.bandwidth_passes, "pass", "passes"),
+               buffer_bytes >> 20);
   report.bandwidth = measure_read_bandwidth(pool, buffer_bytes, settings.bandwidth_passes);
 
   // The fastest pass is the ceiling that the decode speed is set against.

@@ -49,7 +49,7 @@ struct BenchReport {
   uint64_t kv_bytes = 0;             // the KV cache of the context of n_prompt + n_gen positions
 
   uint64_t weight_bytes_per_token = 0;  // decode_weight_bytes
-  uint64_t kv_bytes_per_token = 0;      // decode_kv_bytes over the n_gen decode steps
+  uint64_t kv_read_bytes_per_token = 0;  // mean KV cache bytes read per decode step (decode_kv_bytes)
   uint64_t bytes_per_token = 0;         // the sum of the two
   BandwidthResult bandwidth;            // measured with the tests' thread pool
   double roofline_tok_s = 0.0;          // roofline_tokens_per_second of the best bandwidth pass

@@ -13,6 +13,7 @@
 
 #include "bench/model_bench.h"
 #include "cli/commands.h"
+#include "core/count_noun.h"
 #include "core/error.h"
 #include "kernels/matvec.h"
 
@@ -131,14 +132,14 @@ void print_text(const BenchReport& report) {
                          report.n_prompt + report.n_gen));
 
   const BandwidthResult& bandwidth = report.bandwidth;
-  print_line(fmt::format("memory read bandwidth: {:.2f} GB/s, fastest of {} passes over {} with {} threads "
-                         "(median {:.2f} GB/s)",
-                         bandwidth.best_gb_per_s, bandwidth.pass_gb_per_s.size(), human_size(bandwidth.buffer_bytes),
-                         bandwidth.n_threads, bandwidth.median_gb_per_s));
+  print_line(fmt::format("memory read bandwidth: {:.2f} GB/s, fastest of {} over {} with {} (median {:.2f} GB/s)",
+                         bandwidth.best_gb_per_s, count_noun(bandwidth.pass_gb_per_s.size(), "pass", "passes"),
+                         human_size(bandwidth.buffer_bytes), count_noun(bandwidth.n_threads, "thread"),
+                         bandwidth.median_gb_per_s));
   print_line(fmt::format("bytes per decoded token: {:.2f} MB (weights {:.2f} MB, KV cache {:.3f} MB); "
                          "roofline {:.2f} tok/s",
                          report.bytes_per_token / 1e6, report.weight_bytes_per_token / 1e6,
-                         report.kv_bytes_per_token / 1e6, report.roofline_tok_s));
+                         report.kv_read_bytes_per_token / 1e6, report.roofline_tok_s));
   if (report.roofline_fraction) {
     print_line(fmt::format("decode reaches {:.1f} % of the roofline", 100.0 * *report.roofline_fraction));
   }
@@ -178,7 +179,7 @@ nlohmann::json report_json(const BenchReport& report, uint64_t seed) {
   json["rss_bytes"] = report.rss_bytes;
   json["kv_bytes"] = report.kv_bytes;
   json["weight_bytes_per_token"] = report.weight_bytes_per_token;
-  json["kv_bytes_per_token"] = report.kv_bytes_per_token;
+  json["kv_read_bytes_per_token"] = report.kv_read_bytes_per_token;
   json["bytes_per_token"] = report.bytes_per_token;
 
   const BandwidthResult& bandwidth = report.bandwidth;

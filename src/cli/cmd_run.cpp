@@ -1,5 +1,7 @@
 // edgelm run: generate text from a prompt; only the generated text goes to stdout.
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -55,6 +57,8 @@ int run(RunOptions options) {
   // End the output with a newline, so a shell prompt does not follow the text on its line.
   if (!ends_with_newline) std::fputc('\n', stdout);
 
+  // In a terminal, a blank line sets the speed line apart from the text.
+  if (::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO)) std::fputc('\n', stderr);
   std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %zu tokens in %.3f s (%.1f tok/s)\n",
                stats.n_prompt, stats.prefill_seconds, stats.prefill_tokens_per_second(), stats.n_generated,
                stats.decode_seconds, stats.decode_tokens_per_second());

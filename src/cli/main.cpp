@@ -17,9 +17,43 @@ namespace {
 
 constexpr const char* kVersion = "edgelm 0.1.0";
 
+// "an integer" for an option whose CLI11 type name is INT, and so on.
+std::string expected_value(const std::string& type_name) {
+  if (type_name == "INT") return "an integer";
+  if (type_name == "UINT") return "a non-negative integer";
+  if (type_name == "FLOAT") return "a number";
+  return "a value of type " + type_name;
+}
+
+// Rewrites CLI11's "Could not convert: --n-gen = abc" as "invalid value 'abc'
+// for --n-gen: expected an integer". Other messages are returned unchanged.
+std::string explain_conversion(const CLI::App& command, const std::string& message) {
+  const std::string prefix = "Could not convert: ";
+  const size_t equals = message.find(" = ");
+  if (message.rfind(prefix, 0) != 0 || equals == std::string::npos) return message;
+
+  const std::string name = message.substr(prefix.size(), equals - prefix.size());
+  const std::string value = message.substr(equals + 3);
+  const CLI::Option* option = command.get_option_no_throw(name);
+  if (option == nullptr) return message;
+  return fmt::format("invalid value '{}' for {}: expected {}", value, name, expected_value(option->get_type_name()));
+}
+
 // Prints a command-line mistake as one error line, as every other error is.
+// A mistake within a command points to that command's help; one in the
+// command name lists the commands.
 int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   std::string message = e.what();
+  const CLI::App* command = nullptr;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (argc >= 2 && sub->get_name() == argv[1]) command = sub;
+  }
+  if (command != nullptr) {
+    if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) message = explain_conversion(*command, message);
+    std::fprintf(stderr, "error: %s (see 'edgelm %s --help')\n", message.c_str(), command->get_name().c_str());
+    return 1;
+  }
+
   if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && argc >= 2 && argv[1][0] != '-' &&
       message.find("subcommand") != std::string::npos) {
     message = fmt::format("unknown command '{}'", argv[1]);

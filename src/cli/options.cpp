@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "core/count_noun.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "core/log.h"
@@ -46,8 +47,8 @@ std::unique_ptr<Model> load_model(const ModelOptions& options) {
   if (!options.isa.empty()) set_max_isa(options.isa);
   auto model = Model::load(options.model_path);
   const HParams& hp = model->hparams();
-  spdlog::info("loaded {}: {}, {} layers, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
-               options.model_path, hp.arch_name, hp.n_layer, hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,
+  spdlog::info("loaded {}: {}, {}, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
+               options.model_path, hp.arch_name, count_noun(hp.n_layer, "layer"), hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,
                hp.n_ctx_train);
   spdlog::info("kernels: {}", active_isa());
   return model;

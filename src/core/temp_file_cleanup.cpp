@@ -42,6 +42,10 @@ void install_temp_file_cleanup() {
   action.sa_handler = remove_registered_files;
   sigemptyset(&action.sa_mask);
   for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal_number, &action, nullptr);
+
+  // Past the file size limit (ulimit -f), a write then fails with EFBIG, which
+  // the writer reports and cleans up, instead of SIGXFSZ ending the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 TempFileRegistration::TempFileRegistration(const std::string& path) {

@@ -7,8 +7,9 @@
 namespace edgelm {
 
 // Installs handlers for SIGINT, SIGTERM and SIGHUP that delete every
-// registered file and then end the process by the same signal. Commands that
-// write model files call it once; servers keep their own handlers.
+// registered file and then end the process by the same signal, and ignores
+// SIGXFSZ so that a write past the file size limit fails as an error.
+// Commands that write model files call it once; servers keep their own handlers.
 void install_temp_file_cleanup();
 
 // Registers a file, or an empty folder, for deletion by those handlers while

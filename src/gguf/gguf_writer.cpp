@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include "core/error.h"
@@ -138,6 +139,22 @@ void encode_value(ByteSink& sink, const std::string& key, const GgufValue& value
 
 std::string system_error() { return std::strerror(errno); }
 
+// The file that `path` names after following symbolic links, even a link
+// whose target does not exist yet, so that writing replaces the target and
+// keeps the link. Other paths come back unchanged.
+std::string follow_symlinks(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path current = path;
+  std::error_code error;
+  // Linux gives up after 40 links (ELOOP); the open below reports such a loop.
+  for (int hop = 0; hop < 40 && fs::is_symlink(fs::symlink_status(current, error)); ++hop) {
+    const fs::path target = fs::read_symlink(current, error);
+    if (error) break;
+    current = target.is_absolute() ? target : current.parent_path() / target;
+  }
+  return current.string();
+}
+
 }  // namespace
 
 GgufWriter::~GgufWriter() { discard(); }
@@ -247,8 +264,9 @@ std::vector<uint8_t> GgufWriter::encode_header() const {
   return std::move(sink.bytes());
 }
 
-void GgufWriter::open(const std::string& path) {
+void GgufWriter::open(const std::string& output_path) {
   if (file_ != nullptr) fail("GGUF output '{}' is already open", path_);
+  const std::string path = follow_symlinks(output_path);
 
   // Encode first so invalid metadata fails before anything touches the disk.
   std::vector<uint8_t> header = encode_header();

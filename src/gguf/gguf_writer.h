@@ -53,7 +53,8 @@ class GgufWriter {
   uint64_t alignment() const;
 
   // Creates the temporary file and writes the header, metadata and tensor
-  // infos. Throws Error when the output cannot be created.
+  // infos. A symbolic link at `path` is followed: finish() replaces the file
+  // it points to. Throws Error when the output cannot be created.
   void open(const std::string& path);
 
   // Appends the data of the next tensor; `size` must be its tensor_bytes().

@@ -10,6 +10,7 @@
 
 #include "bench/decode_traffic.h"
 #include "bench/machine_info.h"
+#include "core/thread_pool.h"
 #include "gguf/gguf_file.h"
 #include "kernels/matvec.h"
 #include "kv/kv_cache.h"
@@ -44,6 +45,23 @@ void expect_speed_fields(const nlohmann::json& report, const std::string& prefix
   EXPECT_EQ(report.at(prefix + "_samples").size(), 2u);
 }
 
+// Settings that make the figures misleading run, with one warning each: a
+// context past the tiny model's trained 1,024 tokens, and more threads than CPUs.
+TEST(BenchCli, WarnsPastContextAndCpus) {
+  const size_t cpus = ThreadPool::hardware_threads();
+  const auto r = run_edgelm("bench -m " + shell_quote(tiny_model()) + " -p 1000 -n 100 -r 1 --bandwidth-mib 8 -t " +
+                            std::to_string(cpus + 1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("-p + -n = 1100 tokens exceeds the trained context of 1024 tokens"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(std::to_string(cpus + 1) + " threads share "), std::string::npos) << r.err;
+
+  const auto within = run_edgelm("bench -m " + shell_quote(tiny_model()) + " -p 16 -n 8 -r 1 --bandwidth-mib 8 -t 1");
+  ASSERT_EQ(within.exit_code, 0) << within.err;
+  EXPECT_EQ(within.err.find("trained context"), std::string::npos) << within.err;
+  EXPECT_EQ(within.err.find(" share "), std::string::npos) << within.err;
+}
+
 TEST(BenchCli, JsonReportIsConsistent) {
   // The default bandwidth buffer (1 GiB) as a user runs it.
   const auto r = run_edgelm("bench -m " + shell_quote(tiny_model()) + " -p 16 -n 8 -r 2 -t 2 --json");
@@ -71,7 +89,7 @@ TEST(BenchCli, JsonReportIsConsistent) {
   EXPECT_EQ(report.at("weights_bytes").get<uint64_t>(), 7267328u);
   EXPECT_EQ(report.at("kv_bytes").get<uint64_t>(), KvCache(hp, 24).total_bytes());
   EXPECT_EQ(report.at("weight_bytes_per_token").get<uint64_t>(), 7267328u + 272u);
-  EXPECT_EQ(report.at("kv_bytes_per_token").get<uint64_t>(), 27648u);
+  EXPECT_EQ(report.at("kv_read_bytes_per_token").get<uint64_t>(), 27648u);
   const uint64_t bytes_per_token = report.at("bytes_per_token").get<uint64_t>();
   EXPECT_EQ(bytes_per_token, 7267328u + 272u + 27648u);
 

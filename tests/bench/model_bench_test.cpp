@@ -52,8 +52,8 @@ TEST(ModelBench, ReportIsConsistent) {
 
   EXPECT_EQ(report.kv_bytes, KvCache(hp, 12).total_bytes());
   EXPECT_EQ(report.weight_bytes_per_token, decode_weight_bytes(*file));
-  EXPECT_EQ(report.kv_bytes_per_token, decode_kv_bytes(KvCache(hp, 12), 4));
-  EXPECT_EQ(report.bytes_per_token, report.weight_bytes_per_token + report.kv_bytes_per_token);
+  EXPECT_EQ(report.kv_read_bytes_per_token, decode_kv_bytes(KvCache(hp, 12), 4));
+  EXPECT_EQ(report.bytes_per_token, report.weight_bytes_per_token + report.kv_read_bytes_per_token);
 
   EXPECT_EQ(report.bandwidth.n_threads, 2u);
   EXPECT_EQ(report.bandwidth.pass_gb_per_s.size(), 2u);
@@ -81,7 +81,7 @@ TEST(ModelBench, ZeroDecodeHasNoRooflineFraction) {
   ASSERT_TRUE(report.prefill.has_value());
   EXPECT_FALSE(report.decode.has_value());
   EXPECT_FALSE(report.roofline_fraction.has_value());
-  EXPECT_EQ(report.kv_bytes_per_token, 0u);
+  EXPECT_EQ(report.kv_read_bytes_per_token, 0u);
   EXPECT_GT(report.roofline_tok_s, 0.0);
 }
 

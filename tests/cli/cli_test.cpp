@@ -180,6 +180,23 @@ TEST(Cli, ParseErrorsAreOneErrorLine) {
   EXPECT_NE(run_edgelm("frobnicate").err.find("unknown command 'frobnicate'"), std::string::npos);
 }
 
+// A value of the wrong type names the option, the value and the type
+// expected, and points to that command's help rather than listing commands.
+TEST(Cli, WrongTypeNamesExpectedType) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bench -m x -n abc", "invalid value 'abc' for --n-gen: expected an integer (see 'edgelm bench --help')"},
+      {"run -m x -p hi -t 1.5", "invalid value '1.5' for --threads: expected a non-negative integer (see 'edgelm run --help')"},
+      {"run -m x -p hi --temp warm", "invalid value 'warm' for --temp: expected a number (see 'edgelm run --help')"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto r = run_edgelm(args);
+    SCOPED_TRACE(args);
+    expect_one_error_line(r);
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("commands:"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, InvalidValuesAreRejected) {
   const std::string model = " -m " + demo_model();
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -205,6 +222,26 @@ TEST(Cli, LogLevelAfterCommand) {
   auto r = run_edgelm("run -m " + demo_model() + " -p hi -n 2 --temp 0 --log-level warn");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("loaded"), std::string::npos) << r.err;
+}
+
+// In a terminal (a pseudo-terminal from util-linux `script`), a blank line
+// separates the generated text from the speed line. Through pipes, stderr
+// contains only the speed line.
+TEST(Cli, SpeedLineApartInTerminal) {
+  if (::access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "/usr/bin/script (util-linux) is not installed";
+  const std::string run = std::string(EDGELM_BINARY) + " run -m " + demo_model() + " -p hi -n 4 --temp 0 --log-level warn";
+  FILE* pipe = ::popen(("/usr/bin/script -qec " + shell_quote(run) + " /dev/null").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string terminal;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) terminal.append(buffer, n);
+  ASSERT_EQ(::pclose(pipe), 0) << terminal;
+  EXPECT_NE(terminal.find("\r\n\r\nprefill: "), std::string::npos) << terminal;
+
+  auto piped = run_edgelm("run -m " + demo_model() + " -p hi -n 4 --temp 0 --log-level warn");
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err.rfind("prefill: ", 0), 0u) << piped.err;
 }
 
 TEST(Cli, FullDiskIsAnError) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "gguf/gguf_file.h"
 #include "quant/temp_dir.h"
@@ -62,6 +63,33 @@ TEST(SynthCli, WritesShrunkModel) {
   EXPECT_EQ(file->get_string_array("tokenizer.ggml.tokens").size(), 512u);
   EXPECT_EQ(file->get_uint("general.file_type"), 2u);
   EXPECT_EQ(dir.entry_count(), 1u);
+}
+
+// Past the file size limit the write fails as one error line, and the
+// temporary file is removed instead of SIGXFSZ killing the process.
+TEST(SynthCli, FileSizeLimitIsAnError) {
+  TempDir dir;
+  const std::string path = dir.file("big.gguf");
+  const auto r = run_edgelm("synth --shape gemma-2-2b --type q8_0 --layers 1 --vocab 512 -o " + shell_quote(path),
+                            "ulimit -f 2000;");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: cannot write output '" + path + "': File too large"), std::string::npos) << r.err;
+  EXPECT_EQ(dir.entry_count(), 0u);
+}
+
+// An output that is a symbolic link keeps the link and replaces its target.
+TEST(SynthCli, OutputSymlinkIsFollowed) {
+  TempDir dir;
+  const std::string target = dir.file("target.gguf");
+  const std::string link = dir.file("link.gguf");
+  { std::ofstream(target) << "old"; }
+  std::filesystem::create_symlink("target.gguf", link);
+
+  const auto r = run_edgelm("synth --shape gemma-2-2b --type q4_0 --layers 1 --vocab 512 -o " + shell_quote(link));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(GgufFile::open(target)->tensors().size(), 13u);
+  EXPECT_EQ(dir.entry_count(), 2u);
 }
 
 }  // namespace
