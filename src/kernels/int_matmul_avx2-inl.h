@@ -396,11 +396,17 @@ HWY_INLINE void TileK(const uint8_t* row, const uint8_t* const* xs, size_t n_blo
 }
 
 // Rows [row_begin, row_end) of Y = W X, in tiles of 8 tokens by one row.
+// One token (matvec) goes through DotK, which uses each chunk as it is
+// decoded instead of storing the decoded super-block.
 template <class Decoder>
 HWY_INLINE void MatmulK(const WeightMatrix& w, const uint8_t* xq, size_t xq_stride, size_t n_tokens, float* y,
                         size_t row_begin, size_t row_end) {
   constexpr size_t kTile = 8;
   const size_t n_blocks = w.cols / quant::kSuperBlock;
+  if (n_tokens == 1) {
+    for (size_t r = row_begin; r < row_end; ++r) y[r] = DotK<Decoder>(w.row(r), xq, n_blocks);
+    return;
+  }
   for (size_t t0 = 0; t0 < n_tokens; t0 += kTile) {
     const size_t n_tile = std::min(kTile, n_tokens - t0);
     const uint8_t* xs[kTile];
