@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
                  "the speed line of 'run' is printed at every level")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
 
+  // A repeated option takes its last value, as in llama.cpp's tools.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
   std::map<std::string, edgelm::cli::CommandRunner> commands;
   commands["run"] = edgelm::cli::add_run_command(app);
   commands["tokenize"] = edgelm::cli::add_tokenize_command(app);

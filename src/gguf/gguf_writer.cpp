@@ -146,10 +146,11 @@ std::string follow_symlinks(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path current = path;
   std::error_code error;
-  // Linux gives up after 40 links (ELOOP); the open below reports such a loop.
-  for (int hop = 0; hop < 40 && fs::is_symlink(fs::symlink_status(current, error)); ++hop) {
+  // Linux gives up after 40 links (ELOOP), and so does this.
+  for (int hop = 0; fs::is_symlink(fs::symlink_status(current, error)); ++hop) {
+    if (hop == 40) fail("output '{}' is a loop of symbolic links; give a file path", path);
     const fs::path target = fs::read_symlink(current, error);
-    if (error) break;
+    if (error) fail("reading the symbolic link '{}' failed: {}", current.string(), error.message());
     current = target.is_absolute() ? target : current.parent_path() / target;
   }
   return current.string();
@@ -271,10 +272,17 @@ void GgufWriter::open(const std::string& output_path) {
   // Encode first so invalid metadata fails before anything touches the disk.
   std::vector<uint8_t> header = encode_header();
 
+  // An existing output keeps its permission bits.
   struct stat st;
+  bool exists = false;
+  mode_t mode = 0;
   if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) fail("output '{}' is a directory; give a file name", path);
-    if (::access(path.c_str(), W_OK) != 0) fail("output '{}' exists and is not writable: {}", path, system_error());
+    if (S_ISDIR(st.st_mode)) fail("output '{}' is a directory; give a file name", output_path);
+    if (::access(path.c_str(), W_OK) != 0) {
+      fail("output '{}' exists and is not writable: {}", output_path, system_error());
+    }
+    exists = true;
+    mode = st.st_mode & 07777;
   }
 
   // The temporary file sits beside the output so the final rename stays on one file system.
@@ -292,6 +300,13 @@ void GgufWriter::open(const std::string& output_path) {
     fail("cannot create output '{}': {} (check that the directory exists and is writable)", path, reason);
   }
   temp_registration_ = TempFileRegistration(temp_path_);
+  if (exists && ::fchmod(fd, mode) != 0) {
+    const std::string reason = system_error();
+    ::close(fd);
+    ::unlink(temp_path_.c_str());
+    temp_path_.clear();
+    fail("setting the permissions of output '{}' failed: {}", path, reason);
+  }
   file_ = ::fdopen(fd, "wb");
   if (file_ == nullptr) {
     ::close(fd);
@@ -348,7 +363,8 @@ void GgufWriter::write_bytes(const void* data, size_t size) {
   if (std::fwrite(data, 1, size, file_) != size) {
     const std::string reason = system_error();
     discard();
-    fail("cannot write output '{}': {}", path_, reason);
+    fail("cannot write output '{}': {} (check the free disk space and the file size limit, ulimit -f)", path_,
+         reason);
   }
   bytes_written_ += size;
 }

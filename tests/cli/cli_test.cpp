@@ -244,6 +244,13 @@ TEST(Cli, SpeedLineApartInTerminal) {
   EXPECT_EQ(piped.err.rfind("prefill: ", 0), 0u) << piped.err;
 }
 
+// A repeated option takes its last value, as llama.cpp's tools do.
+TEST(Cli, RepeatedOptionTakesLast) {
+  auto r = run_edgelm("run -m " + demo_model() + " -p hi -n 1 -n 3 --temp 0 --log-level warn");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("decode: 3 tokens"), std::string::npos) << r.err;
+}
+
 TEST(Cli, FullDiskIsAnError) {
   auto r = run_edgelm("tokenize -m " + demo_model() + " -p hi > /dev/full");
   EXPECT_EQ(r.exit_code, 1);

@@ -92,5 +92,32 @@ TEST(SynthCli, OutputSymlinkIsFollowed) {
   EXPECT_EQ(dir.entry_count(), 2u);
 }
 
+// A replaced output keeps its permission bits.
+TEST(SynthCli, OutputKeepsPermissions) {
+  TempDir dir;
+  const std::string path = dir.file("private.gguf");
+  { std::ofstream(path) << "old"; }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  const auto r = run_edgelm("synth --shape gemma-2-2b --type q4_0 --layers 1 --vocab 512 -o " + shell_quote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::filesystem::status(path).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+// A loop of symbolic links is one error line, and both links stay.
+TEST(SynthCli, SymlinkLoopIsAnError) {
+  TempDir dir;
+  std::filesystem::create_symlink("b.gguf", dir.file("a.gguf"));
+  std::filesystem::create_symlink("a.gguf", dir.file("b.gguf"));
+
+  const auto r =
+      run_edgelm("synth --shape gemma-2-2b --type q4_0 --layers 1 --vocab 512 -o " + shell_quote(dir.file("a.gguf")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is a loop of symbolic links; give a file path"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.file("a.gguf")));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.file("b.gguf")));
+}
+
 }  // namespace
 }  // namespace edgelm
