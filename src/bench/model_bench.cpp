@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "bench/decode_traffic.h"
 #include "bench/machine_info.h"
 #include "bench/speed_test.h"
@@ -96,15 +98,17 @@ BenchReport run_model_bench(const BenchSettings& settings) {
   const HParams& hp = model->hparams();
   const uint32_t n_ctx = settings.n_prompt + settings.n_gen;
   if (hp.n_ctx_train > 0 && n_ctx > hp.n_ctx_train) {
-    spdlog::warn("bench: -p + -n = {} tokens exceeds the trained context of {} tokens; the speeds are measured, "
-                 "but the model's output past its trained context has no meaning",
-                 n_ctx, hp.n_ctx_train);
+    report.warnings.push_back(fmt::format("-p + -n = {} tokens exceeds the trained context of {} tokens; the speeds "
+                                          "are measured, but the model's output past its trained context has no meaning",
+                                          n_ctx, hp.n_ctx_train));
   }
   if (report.n_threads > ThreadPool::hardware_threads()) {
-    spdlog::warn("bench: {} share {}, so the speeds come out lower than with -t {}",
-                 count_noun(report.n_threads, "thread"), count_noun(ThreadPool::hardware_threads(), "CPU"),
-                 ThreadPool::hardware_threads());
+    report.warnings.push_back(fmt::format("{} share {}, so the speeds come out lower than with -t {}",
+                                          count_noun(report.n_threads, "thread"),
+                                          count_noun(ThreadPool::hardware_threads(), "CPU"),
+                                          ThreadPool::hardware_threads()));
   }
+  for (const std::string& warning : report.warnings) spdlog::warn("bench: {}", warning);
 
   // One context for both tests. Its batch takes the whole prompt, so the
   // prefill test is a single forward pass.

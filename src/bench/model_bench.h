@@ -41,6 +41,7 @@ struct BenchReport {
   int repetitions = 0;
   std::string isa;  // the kernels' instruction set
   std::string cpu;
+  std::vector<std::string> warnings;  // settings that make the figures misleading
 
   double load_s = 0.0;  // Model::load
   std::optional<SpeedTest> prefill;  // absent when n_prompt is 0

@@ -125,6 +125,7 @@ void print_speed_table(const BenchReport& report) {
 
 void print_text(const BenchReport& report) {
   print_speed_table(report);
+  for (const std::string& warning : report.warnings) print_line("warning: " + warning);
   print_line("");
   print_line(fmt::format("cpu: {}; kernels: {}; load: {:.3f} s; file: {}; resident after the tests: {}", report.cpu,
                          report.isa, report.load_s, human_size(report.file_bytes), human_size(report.rss_bytes)));
@@ -172,6 +173,7 @@ nlohmann::json report_json(const BenchReport& report, uint64_t seed) {
   json["repetitions"] = report.repetitions;
   json["seed"] = seed;
   json["load_s"] = report.load_s;
+  json["warnings"] = report.warnings;
 
   add_speed_fields(json, "prefill_tok_s", report.prefill);
   add_speed_fields(json, "decode_tok_s", report.decode);

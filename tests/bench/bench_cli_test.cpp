@@ -55,6 +55,15 @@ TEST(BenchCli, WarnsPastContextAndCpus) {
   EXPECT_NE(r.err.find("-p + -n = 1100 tokens exceeds the trained context of 1024 tokens"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find(std::to_string(cpus + 1) + " threads share "), std::string::npos) << r.err;
+  // The results carry them too: under the table, and in the JSON report.
+  EXPECT_NE(r.out.find("warning: -p + -n = 1100 tokens exceeds"), std::string::npos) << r.out;
+  const auto json_run = run_edgelm("bench -m " + shell_quote(tiny_model()) +
+                                   " -p 1000 -n 100 -r 1 --bandwidth-mib 8 --json -t " + std::to_string(cpus + 1));
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+  const nlohmann::json warnings = nlohmann::json::parse(json_run.out).at("warnings");
+  ASSERT_EQ(warnings.size(), 2u) << warnings;
+  EXPECT_NE(warnings[0].get<std::string>().find("trained context of 1024 tokens"), std::string::npos);
+  EXPECT_NE(warnings[1].get<std::string>().find("threads share"), std::string::npos);
 
   const auto within = run_edgelm("bench -m " + shell_quote(tiny_model()) + " -p 16 -n 8 -r 1 --bandwidth-mib 8 -t 1");
   ASSERT_EQ(within.exit_code, 0) << within.err;
