@@ -109,7 +109,7 @@ HWY_INLINE void TileQ8_0Avx2(const uint8_t* const* rows, const uint8_t* const* x
 }
 
 // products[b * 8 + r * 4 + t] = row_scales[b * 8 + r * 4] * token_scales[b * 4 + t]:
-// row_scales holds each row's block scale 4 times, token_scales 4 tokens'.
+// row_scales contains each row's block scale 4 times, token_scales 4 tokens'.
 HWY_INLINE void ScaleProductsQ8_0(const float* row_scales, const float* token_scales, size_t n_blocks,
                                   float* products) {
   for (size_t b = 0; b < n_blocks; ++b) {
@@ -137,8 +137,10 @@ HWY_INLINE void MatmulQ8_0Avx2(const WeightMatrix& w, const uint8_t* xq, size_t 
   static_assert(kTokenBlock % kTokens == 0 && kTiles > 0);
   // Per block, three arrays: the row pair's scales (4 copies of each), the
   // scales of every tile's 4 tokens, and the scale products of two tiles.
+  // Entries of missing rows and tokens in edge tiles keep stale values, which
+  // only reach outputs that are not written.
   thread_local std::vector<float> scales;
-  scales.assign((kQ8TileProducts + kTokenBlock + 2 * kQ8TileProducts) * n_blocks, 0.0f);
+  scales.resize((kQ8TileProducts + kTokenBlock + 2 * kQ8TileProducts) * n_blocks);
   float* const row_scales = scales.data();
   float* const tile_scales = row_scales + kQ8TileProducts * n_blocks;  // tile i at i * 4 * n_blocks
   float* const products[2] = {tile_scales + kTokenBlock * n_blocks,
