@@ -42,10 +42,11 @@ namespace HWY_NAMESPACE {
 
 // Bytes ahead of the current block that matvec prefetches in its row. On a
 // 2-core AMD EPYC (Zen 3), Q8_0 rows read one at a time reached 97-99 % of a
-// plain load loop's rate with 2048 bytes, 87 % with 768 and 91 % with 1024:
-// the hardware prefetcher stops at each 4 KiB page, and the software one
-// must run a memory latency ahead. Four interleaved rows reached 67 %,
-// because the hardware prefetcher follows one stream per core best.
+// plain load loop's rate with 2048 bytes, 87 % with 768 and 91 % with 1024.
+// The likely reason is that the hardware prefetcher stops at each 4 KiB page,
+// so the software one must run a whole memory latency ahead. Four interleaved
+// rows reached 67 %, because the hardware prefetcher follows one stream per
+// core best.
 constexpr size_t kMatvecPrefetchBytes = 2048;
 
 // The 8 int32 sums of 32 products of Q8_0 weight quants w (|w| in abs_w) and
