@@ -70,19 +70,4 @@ std::optional<uint64_t> last_level_cache_bytes() {
   return best_bytes;
 }
 
-std::optional<uint64_t> available_memory_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string line;
-  while (std::getline(meminfo, line)) {
-    // "MemAvailable:   23456789 kB"
-    if (auto value = field_value(line, "MemAvailable")) {
-      uint64_t kib = 0;
-      auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), kib);
-      if (error != std::errc() || end == value->data()) return std::nullopt;
-      return kib << 10;
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace edgelm

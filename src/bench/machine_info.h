@@ -16,7 +16,4 @@ std::string cpu_model_name();
 // not list one.
 std::optional<uint64_t> last_level_cache_bytes();
 
-// MemAvailable of /proc/meminfo in bytes, or nullopt when it is missing.
-std::optional<uint64_t> available_memory_bytes();
-
 }  // namespace edgelm

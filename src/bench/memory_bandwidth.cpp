@@ -2,37 +2,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
-#include <new>
 
 #include "bench/machine_info.h"
 #include "bench/sample_stats.h"
+#include "bench/sum_words.h"
+#include "core/available_memory.h"
 #include "core/error.h"
+#include "core/huge_page_buffer.h"
 
 namespace edgelm {
 namespace {
 
 constexpr uint64_t kWordsPerLine = 8;  // 64-byte cache lines of 8-byte words
 constexpr uint64_t kLineBytes = kWordsPerLine * sizeof(uint64_t);
-
-// Wrapping sum of n words. Four accumulators keep several loads in flight;
-// integer addition modulo 2^64 is associative, so the result equals a plain
-// loop's in any order.
-__attribute__((noinline)) uint64_t sum_words(const uint64_t* words, uint64_t n) {
-  uint64_t s0 = 0;
-  uint64_t s1 = 0;
-  uint64_t s2 = 0;
-  uint64_t s3 = 0;
-  uint64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += words[i];
-    s1 += words[i + 1];
-    s2 += words[i + 2];
-    s3 += words[i + 3];
-  }
-  for (; i < n; ++i) s0 += words[i];
-  return s0 + s1 + s2 + s3;
-}
 
 // Words [begin, end) of the buffer.
 struct Slice {
@@ -77,14 +59,10 @@ BandwidthResult measure_read_bandwidth(ThreadPool& pool, uint64_t buffer_bytes, 
     fail("bandwidth buffer of {} bytes exceeds the {} bytes of available memory; give a smaller --bandwidth-mib",
          n_words * sizeof(uint64_t), *available);
   }
-  std::unique_ptr<uint64_t[]> buffer;
-  try {
-    buffer = std::make_unique_for_overwrite<uint64_t[]>(n_words);
-  } catch (const std::bad_alloc&) {
-    fail("allocating the bandwidth buffer of {} bytes failed; give a smaller --bandwidth-mib",
-         n_words * sizeof(uint64_t));
-  }
-  uint64_t* words = buffer.get();
+  // Huge pages, as the weights use: the test measures the fastest reading
+  // the machine allows, which is the ceiling that decoding is set against.
+  HugePageBuffer buffer(n_words * sizeof(uint64_t), "the bandwidth buffer");
+  uint64_t* words = reinterpret_cast<uint64_t*>(buffer.data());
 
   // Each thread fills the slice it reads later, which places its pages near
   // that thread on NUMA machines.

@@ -87,9 +87,11 @@ BenchReport run_model_bench(const BenchSettings& settings) {
   report.cpu = cpu_model_name();
 
   const auto load_start = std::chrono::steady_clock::now();
-  std::unique_ptr<Model> model = Model::load(settings.model_path);
+  std::unique_ptr<Model> model =
+      Model::load(settings.model_path, settings.mmap ? FileAccess::kMap : FileAccess::kReadIntoMemory);
   report.load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   report.architecture = model->hparams().arch_name;
+  report.mapped = model->file().access() == FileAccess::kMap;
   report.isa = active_isa();
   for (const GgufTensor& tensor : model->file().tensors()) report.weights_bytes += tensor.n_bytes;
   spdlog::info("bench: loaded {} ({}) in {:.3f} s; kernels {}, {}", settings.model_path, report.architecture,

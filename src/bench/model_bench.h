@@ -21,6 +21,7 @@ struct BenchSettings {
   uint64_t bandwidth_buffer_bytes = 0;  // 0: default_bandwidth_buffer_bytes()
   int bandwidth_passes = 5;
   uint64_t seed = 1234;  // of the random prompt and decode tokens
+  bool mmap = false;     // map the GGUF file instead of reading it into memory
 };
 
 // One test's timed runs in tokens per second.
@@ -44,6 +45,7 @@ struct BenchReport {
   std::vector<std::string> warnings;  // settings that make the figures misleading
 
   double load_s = 0.0;  // Model::load
+  bool mapped = false;  // the weights were mapped, not read into memory
   std::optional<SpeedTest> prefill;  // absent when n_prompt is 0
   std::optional<SpeedTest> decode;   // absent when n_gen is 0
   uint64_t rss_bytes = 0;            // resident set after the tests, context still allocated

@@ -13,6 +13,7 @@
 
 #include "bench/model_bench.h"
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/count_noun.h"
 #include "core/error.h"
 #include "kernels/matvec.h"
@@ -35,6 +36,7 @@ struct BenchOptions {
   int64_t repetitions = 5;
   int64_t bandwidth_mib = 0;
   std::string isa;
+  bool mmap = false;
   bool json = false;
 };
 
@@ -127,8 +129,9 @@ void print_text(const BenchReport& report) {
   print_speed_table(report);
   for (const std::string& warning : report.warnings) print_line("warning: " + warning);
   print_line("");
-  print_line(fmt::format("cpu: {}; kernels: {}; load: {:.3f} s; file: {}; resident after the tests: {}", report.cpu,
-                         report.isa, report.load_s, human_size(report.file_bytes), human_size(report.rss_bytes)));
+  print_line(fmt::format("cpu: {}; kernels: {}; load: {:.3f} s ({}); file: {}; resident after the tests: {}",
+                         report.cpu, report.isa, report.load_s, report.mapped ? "mapped" : "read into memory",
+                         human_size(report.file_bytes), human_size(report.rss_bytes)));
   print_line(fmt::format("KV cache: {} for a context of {} tokens", human_size(report.kv_bytes),
                          report.n_prompt + report.n_gen));
 
@@ -173,6 +176,7 @@ nlohmann::json report_json(const BenchReport& report, uint64_t seed) {
   json["repetitions"] = report.repetitions;
   json["seed"] = seed;
   json["load_s"] = report.load_s;
+  json["mapped"] = report.mapped;
   json["warnings"] = report.warnings;
 
   add_speed_fields(json, "prefill_tok_s", report.prefill);
@@ -209,6 +213,7 @@ int run_bench(const BenchOptions& options) {
   settings.repetitions = static_cast<int>(options.repetitions);
   settings.n_threads = static_cast<size_t>(options.n_threads);
   settings.bandwidth_buffer_bytes = static_cast<uint64_t>(options.bandwidth_mib) << 20;
+  settings.mmap = options.mmap;
   const BenchReport report = run_model_bench(settings);
 
   if (options.json) {
@@ -238,6 +243,7 @@ CommandRunner add_bench_command(CLI::App& app) {
                       "cache, whichever is larger (default 0)");
   command->add_option("--isa", options->isa,
                       "highest SIMD instruction set to use: auto, avx3, avx2, sse4, ssse3, scalar (default: EDGELM_ISA or auto)");
+  command->add_flag("--mmap", options->mmap, kMmapHelp);
   command->add_flag("--json", options->json, "print one JSON object instead of the table");
 
   return [options] { return run_bench(*options); };

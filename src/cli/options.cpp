@@ -28,6 +28,7 @@ void add_model_options(CLI::App& command, ModelOptions& options, bool with_promp
   command.add_option("-c,--ctx-size", options.n_ctx, "context length in tokens; 0 means the model's trained length (default 0)");
   command.add_option("--isa", options.isa,
                      "highest SIMD instruction set to use: auto, avx3, avx2, sse4, ssse3, scalar (default: EDGELM_ISA or auto)");
+  command.add_flag("--mmap", options.mmap, kMmapHelp);
 }
 
 uint32_t thread_count(const ModelOptions& options) {
@@ -45,7 +46,7 @@ std::unique_ptr<Model> load_model(const ModelOptions& options) {
   // --isa wins over EDGELM_ISA, which init_isa applies.
   init_isa();
   if (!options.isa.empty()) set_max_isa(options.isa);
-  auto model = Model::load(options.model_path);
+  auto model = Model::load(options.model_path, options.mmap ? FileAccess::kMap : FileAccess::kReadIntoMemory);
   const HParams& hp = model->hparams();
   spdlog::info("loaded {}: {}, {}, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
                options.model_path, hp.arch_name, count_noun(hp.n_layer, "layer"), hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,

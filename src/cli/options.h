@@ -18,9 +18,15 @@ struct ModelOptions {
   uint32_t threads = 0;    // 0: one per online CPU
   int64_t n_ctx = 0;       // 0: the model's trained context
   std::string isa;  // empty: EDGELM_ISA if set, else the best the CPU has
+  bool mmap = false;  // map the GGUF file instead of reading it into memory
 };
 
-// Adds -m, -p, --prompt-ids, -t, -c and --isa to a subcommand.
+// Help text of --mmap, shared by every command that loads a model.
+inline constexpr const char* kMmapHelp =
+    "map the GGUF file instead of reading it into memory: starts faster from the page cache and shares memory "
+    "between processes, but decodes more slowly";
+
+// Adds -m, -p, --prompt-ids, -t, -c, --isa and --mmap to a subcommand.
 void add_model_options(CLI::App& command, ModelOptions& options, bool with_prompt);
 
 // -t resolved: 0 means one per online CPU. Warns when it exceeds the CPUs.

@@ -68,14 +68,14 @@ uint64_t GgufTensor::n_rows() const {
   return n;
 }
 
-std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
+std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, FileAccess access) {
   // Other failures, such as a missing permission, are reported by MappedFile.
   std::error_code error;
   if (!std::filesystem::exists(path, error) && !error) {
     fail("model file '{}' not found. Check the path.", path);
   }
 
-  auto mapping = std::make_unique<MappedFile>(path);
+  auto mapping = std::make_unique<MappedFile>(path, access);
   std::unique_ptr<GgufFile> file = parse(mapping->data(), mapping->size(), path);
   file->mapping_ = std::move(mapping);
   return file;

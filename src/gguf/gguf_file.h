@@ -67,9 +67,9 @@ struct GgufTensor {
 
 class GgufFile {
  public:
-  // Opens, maps and validates `path`. Every structural problem throws Error
-  // with the file, the field and the bad value.
-  static std::unique_ptr<GgufFile> open(const std::string& path);
+  // Opens, maps (or reads, see FileAccess) and validates `path`. Every
+  // structural problem throws Error with the file, the field and the bad value.
+  static std::unique_ptr<GgufFile> open(const std::string& path, FileAccess access = FileAccess::kMap);
 
   // Parses a GGUF image already in memory (used by the fuzzer and tests).
   // `name` stands for the file name in error messages. The buffer must
@@ -83,6 +83,8 @@ class GgufFile {
                                             std::vector<GgufTensor> tensors, std::shared_ptr<const void> keep_alive);
 
   const std::string& path() const { return path_; }
+  // How the file's bytes reached memory; kMap for parsed and assembled images.
+  FileAccess access() const { return mapping_ ? mapping_->access() : FileAccess::kMap; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }

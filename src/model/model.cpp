@@ -5,18 +5,19 @@
 
 namespace edgelm {
 
-std::unique_ptr<Model> Model::load(const std::string& path) {
+std::unique_ptr<Model> Model::load(const std::string& path, FileAccess access) {
   std::unique_ptr<Model> model(new Model());
 
   // A Hugging Face directory is read as the GGUF file the converter would
   // write, except that Q and K keep their rows and RoPE rotates halves.
+  // NOTE: its safetensors files are always mapped, whatever `access` says.
   bool rotates_halves = false;
   if (is_hf_model_dir(path)) {
     HfModel hf = open_hf_model(path, HfTensorLayout::kRun);
     model->file_ = std::move(hf.file);
     rotates_halves = hf.rotates_halves;
   } else {
-    model->file_ = GgufFile::open(path);
+    model->file_ = GgufFile::open(path, access);
   }
 
   model->hparams_ = HParams::from_gguf(*model->file_);

@@ -14,8 +14,10 @@ namespace edgelm {
 class Model {
  public:
   // Opens a GGUF file or a Hugging Face model directory and binds everything
-  // needed to run it. Throws Error naming the file and what is wrong with it.
-  static std::unique_ptr<Model> load(const std::string& path);
+  // needed to run it. A GGUF file is read into memory unless `access` is
+  // kMap. Throws Error naming the file and what is wrong with it.
+  static std::unique_ptr<Model> load(const std::string& path,
+                                     FileAccess access = FileAccess::kReadIntoMemory);
 
   const GgufFile& file() const { return *file_; }
   const HParams& hparams() const { return hparams_; }

@@ -40,7 +40,7 @@ MemoryCheck check_memory(const std::string& path, const MemoryPlan& plan, uint64
          kv_type_name(deployment.kv_type));
   }
 
-  auto model = Model::load(path);
+  auto model = Model::load(path, FileAccess::kMap);
   const HParams& hp = model->hparams();
   ThreadPool pool(deployment.n_threads);
   std::vector<std::unique_ptr<Sequence>> sequences;

@@ -91,6 +91,7 @@ TEST(BenchCli, JsonReportIsConsistent) {
   expect_speed_fields(report, "prefill_tok_s");
   expect_speed_fields(report, "decode_tok_s");
   EXPECT_GT(report.at("load_s").get<double>(), 0.0);
+  EXPECT_FALSE(report.at("mapped").get<bool>());
 
   auto file = GgufFile::open(tiny_model());
   const HParams hp = HParams::from_gguf(*file);
@@ -102,7 +103,7 @@ TEST(BenchCli, JsonReportIsConsistent) {
   const uint64_t bytes_per_token = report.at("bytes_per_token").get<uint64_t>();
   EXPECT_EQ(bytes_per_token, 7267328u + 272u + 27648u);
 
-  // Decoding reads every weight of the mapped file, so those pages are resident.
+  // The file is read into memory, so every weight is resident.
   const uint64_t rss_bytes = report.at("rss_bytes").get<uint64_t>();
   EXPECT_GT(rss_bytes, report.at("weights_bytes").get<uint64_t>());
   EXPECT_LT(rss_bytes, uint64_t{24} << 30);
@@ -130,6 +131,17 @@ TEST(BenchCli, TableHasOneRowPerTest) {
   EXPECT_NE(r.out.find("| tiny-gemma2-q8_0.gguf (gemma2) | 6.93 MiB |       2 | tg3  |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("fastest of 5 passes over 16.00 MiB with 2 threads"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("% of the roofline"), std::string::npos) << r.out;
+}
+
+TEST(BenchCli, MmapMapsFile) {
+  const std::string command = "bench -m " + shell_quote(tiny_model()) + " -p 0 -n 2 -r 1 -t 1 --bandwidth-mib 16";
+  const auto mapped = run_edgelm(command + " --mmap --json");
+  ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
+  EXPECT_TRUE(nlohmann::json::parse(mapped.out).at("mapped").get<bool>());
+
+  const auto table = run_edgelm(command);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find(" s (read into memory); file: "), std::string::npos) << table.out;
 }
 
 TEST(BenchCli, ZeroPromptSkipsPrefill) {

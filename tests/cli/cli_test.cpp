@@ -170,6 +170,16 @@ TEST(Cli, IsaOptionOverridesEnvironment) {
   EXPECT_NE(r.err.find("kernels: scalar"), std::string::npos) << r.err;
 }
 
+TEST(Cli, MmapGivesSameText) {
+  const std::string command = "run -m " + demo_model() + " -p 'The capital of France is' -n 8 --temp 0";
+  auto read = run_edgelm(command);
+  auto mapped = run_edgelm(command + " --mmap");
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
+  EXPECT_FALSE(read.out.empty());
+  EXPECT_EQ(read.out, mapped.out);
+}
+
 TEST(Cli, ParseErrorsAreOneErrorLine) {
   for (const std::string args : {"run -m " + demo_model() + " -p hi --bogus", std::string("frobnicate"),
                                  "run -m " + demo_model() + " -p hi -t abc", std::string("run")}) {
