@@ -4,6 +4,7 @@
 #
 #   bench/compare-llama-cpp.sh --llama-bench PATH -m FILE [-t 2] [-p 512] [-n 128]
 #       [-r 5] [--rounds 3] [-o OUT.md] [--edgelm PATH]
+#       [--llama-arg ARG]... [--edgelm-arg ARG]...
 #
 # Each round runs llama-bench (-o json), then edgelm bench (--json), with the
 # same file, threads, prompt and decode lengths and repetitions, so that both
@@ -20,7 +21,7 @@ command_line=$(printf '%q ' "$0" "$@")
 usage() {
   cat >&2 <<EOF
 usage: $0 --llama-bench PATH -m FILE [-t THREADS] [-p N_PROMPT] [-n N_GEN] [-r REPETITIONS]
-          [--rounds ROUNDS] [-o OUT.md] [--edgelm PATH]
+          [--rounds ROUNDS] [-o OUT.md] [--edgelm PATH] [--llama-arg ARG]... [--edgelm-arg ARG]...
   --llama-bench PATH  llama.cpp's llama-bench binary (required)
   -m FILE             GGUF model file (required)
   -t THREADS          threads of both programs, 0 for one per online CPU [2]
@@ -30,6 +31,9 @@ usage: $0 --llama-bench PATH -m FILE [-t THREADS] [-p N_PROMPT] [-n N_GEN] [-r R
   --rounds ROUNDS     rounds of llama-bench then edgelm [3]
   -o OUT.md           report path [bench/results/compare-llama-cpp-DATE-MODEL-tTHREADS.md]
   --edgelm PATH       edgelm binary [build/edgelm]
+  --llama-arg ARG     one more argument for llama-bench, such as --llama-arg -lm --llama-arg none
+                      (read the file into memory, as edgelm does by default); repeatable
+  --edgelm-arg ARG    one more argument for edgelm bench, such as --edgelm-arg --mmap; repeatable
 EOF
   exit 2
 }
@@ -48,6 +52,8 @@ repetitions=5
 rounds=3
 out=""
 edgelm=$repo_root/build/edgelm
+llama_args=()
+edgelm_args=()
 
 while [[ $# -gt 0 ]]; do
   [[ $1 == -h || $1 == --help ]] && usage
@@ -62,6 +68,8 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds=$2 ;;
     -o | --output) out=$2 ;;
     --edgelm) edgelm=$2 ;;
+    --llama-arg) llama_args+=("$2") ;;
+    --edgelm-arg) edgelm_args+=("$2") ;;
     *) error "unknown option '$1' (see --help)" ;;
   esac
   shift 2
@@ -112,10 +120,12 @@ run_logged() {
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds: llama-bench" >&2
   run_logged llama-bench "$raw/llama-$round.json" \
-    "$llama_bench" -m "$model" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$repetitions" -o json
+    "$llama_bench" -m "$model" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$repetitions" -o json \
+    ${llama_args[@]+"${llama_args[@]}"}
   echo "round $round of $rounds: edgelm bench" >&2
   run_logged "edgelm bench" "$raw/edgelm-$round.json" \
-    "$edgelm" bench -m "$model" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$repetitions" --json
+    "$edgelm" bench -m "$model" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$repetitions" --json \
+    ${edgelm_args[@]+"${edgelm_args[@]}"}
 done
 
 jq_median='def median: sort | if length == 0 then null
@@ -161,6 +171,10 @@ cpu_flags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | cut -d: -f2- | tr ' 
   grep -E '^(avx|avx2|fma|f16c|avx_vnni|avx512.*|amx.*|asimd|asimddp|i8mm|sve.*|sme(2|[bfi][0-9a-z]+)?)$' | sort -u | paste -sd ' ' || true)
 llama_build=$(jq -r '.[0] | "\(.build_commit) (build \(.build_number))"' "$raw/llama-1.json")
 llama_kv=$(jq -r '.[0] | "\(.type_k)/\(.type_v)"' "$raw/llama-1.json")
+# How each program brought the file into memory: llama-bench's load mode
+# (auto maps it) and whether edgelm mapped it or read it.
+llama_load=$(jq -r '.[0].load_mode // "not reported"' "$raw/llama-1.json")
+if [[ $(edgelm_fixed mapped) == true ]]; then edgelm_load="mapped"; else edgelm_load="read into memory"; fi
 # The edgelm build measured: this checkout's commit, marked when files differ from it.
 repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 edgelm_commit=$(git -C "$repo_dir" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -177,7 +191,7 @@ fi
   echo "- model: \`$model\`, $(edgelm_fixed file_bytes) bytes"
   echo "- edgelm commit: $edgelm_commit"
   echo "- threads: $threads; repetitions per run: $repetitions; rounds: $rounds, each llama-bench then edgelm"
-  echo "- llama.cpp: $llama_build, KV cache $llama_kv; edgelm: kernels $(edgelm_fixed isa), KV cache f32"
+  echo "- llama.cpp: $llama_build, KV cache $llama_kv, load mode $llama_load; edgelm: kernels $(edgelm_fixed isa), KV cache f32, file $edgelm_load"
   echo
   echo "| test | llama.cpp tok/s | edgelm tok/s | edgelm / llama.cpp |"
   echo "| --- | ---: | ---: | ---: |"
