@@ -62,7 +62,7 @@ void check_options(const BenchOptions& options) {
   }
   std::error_code error;
   if (!std::filesystem::exists(options.model_path, error)) {
-    fail("{}: model not found; give -m a GGUF file or a Hugging Face model directory", options.model_path);
+    fail("model file '{}' not found; check the path (a GGUF file or a Hugging Face model directory)", options.model_path);
   }
 }
 

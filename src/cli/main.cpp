@@ -25,8 +25,17 @@ std::string expected_value(const std::string& type_name) {
   return "a value of type " + type_name;
 }
 
+// Every name of an option, short ones first: "-n/--n-gen", or "--temp".
+std::string option_names(const CLI::Option& option) {
+  std::string names;
+  for (const std::string& name : option.get_snames()) names += (names.empty() ? "-" : "/-") + name;
+  for (const std::string& name : option.get_lnames()) names += (names.empty() ? "--" : "/--") + name;
+  return names;
+}
+
 // Rewrites CLI11's "Could not convert: --n-gen = abc" as "invalid value 'abc'
-// for --n-gen: expected an integer". Other messages are returned unchanged.
+// for -n/--n-gen: expected an integer", naming the option whichever form was
+// typed. Other messages are returned unchanged.
 std::string explain_conversion(const CLI::App& command, const std::string& message) {
   const std::string prefix = "Could not convert: ";
   const size_t equals = message.find(" = ");
@@ -36,7 +45,8 @@ std::string explain_conversion(const CLI::App& command, const std::string& messa
   const std::string value = message.substr(equals + 3);
   const CLI::Option* option = command.get_option_no_throw(name);
   if (option == nullptr) return message;
-  return fmt::format("invalid value '{}' for {}: expected {}", value, name, expected_value(option->get_type_name()));
+  return fmt::format("invalid value '{}' for {}: expected {}", value, option_names(*option),
+                     expected_value(option->get_type_name()));
 }
 
 // Prints a command-line mistake as one error line, as every other error is.

@@ -27,6 +27,10 @@ std::string format_amount(uint64_t value, ProgressUnit unit) {
 }  // namespace
 
 std::string format_duration(double seconds) {
+  // Under a minute in seconds with a decimal, as the commands' summary lines
+  // print times, so that a progress line and its summary read alike.
+  if (seconds < 59.95) return fmt::format("{:.1f} s", std::max(0.0, seconds));
+
   const auto total = static_cast<uint64_t>(std::max(0.0, std::round(seconds)));
   const uint64_t hours = total / 3600;
   const uint64_t minutes = total / 60 % 60;

@@ -53,7 +53,8 @@ class ProgressBar {
   bool finished_ = false;
 };
 
-// "0:07", "1:02:03": seconds as minutes:seconds, with hours when needed.
+// "0.6 s", "12.3 s" under a minute, then "1:05" or "1:02:03": minutes and
+// seconds, with hours when needed.
 std::string format_duration(double seconds);
 
 // "512 B", "1.5 KiB", "27.48 MiB", "3.20 GiB".

@@ -72,7 +72,7 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, FileAccess acc
   // Other failures, such as a missing permission, are reported by MappedFile.
   std::error_code error;
   if (!std::filesystem::exists(path, error) && !error) {
-    fail("model file '{}' not found. Check the path.", path);
+    fail("model file '{}' not found; check the path (a GGUF file or a Hugging Face model directory)", path);
   }
 
   auto mapping = std::make_unique<MappedFile>(path, access);

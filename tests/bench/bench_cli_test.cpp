@@ -167,7 +167,8 @@ TEST(BenchCli, InvalidOptionsNameTheOption) {
   expect_error_line(model + "-t 5000", "-t 5000 is invalid");
   expect_error_line(model + "--bandwidth-mib -1", "--bandwidth-mib -1 is invalid");
   expect_error_line(model + "-p abc", "abc");
-  expect_error_line("-m /nonexistent/model.gguf", "/nonexistent/model.gguf: model not found");
+  expect_error_line("-m /nonexistent/model.gguf",
+                    "model file '/nonexistent/model.gguf' not found; check the path");
 }
 
 }  // namespace

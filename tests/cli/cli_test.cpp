@@ -194,8 +194,10 @@ TEST(Cli, ParseErrorsAreOneErrorLine) {
 // expected, and points to that command's help rather than listing commands.
 TEST(Cli, WrongTypeNamesExpectedType) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"bench -m x -n abc", "invalid value 'abc' for --n-gen: expected an integer (see 'edgelm bench --help')"},
-      {"run -m x -p hi -t 1.5", "invalid value '1.5' for --threads: expected a non-negative integer (see 'edgelm run --help')"},
+      {"bench -m x -n abc", "invalid value 'abc' for -n/--n-gen: expected an integer (see 'edgelm bench --help')"},
+      {"bench -m x --n-gen abc", "invalid value 'abc' for -n/--n-gen: expected an integer"},
+      {"run -m x -p hi -t 1.5",
+       "invalid value '1.5' for -t/--threads: expected a non-negative integer (see 'edgelm run --help')"},
       {"run -m x -p hi --temp warm", "invalid value 'warm' for --temp: expected a number (see 'edgelm run --help')"},
   };
   for (const auto& [args, message] : cases) {

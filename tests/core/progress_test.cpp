@@ -30,11 +30,14 @@ size_t count(const std::string& text, const std::string& part) {
 }
 
 TEST(Progress, FormatsDurations) {
-  EXPECT_EQ(format_duration(0.0), "0:00");
-  EXPECT_EQ(format_duration(4.6), "0:05");
+  EXPECT_EQ(format_duration(0.0), "0.0 s");
+  EXPECT_EQ(format_duration(0.64), "0.6 s");
+  EXPECT_EQ(format_duration(4.6), "4.6 s");
+  EXPECT_EQ(format_duration(59.9), "59.9 s");
+  EXPECT_EQ(format_duration(59.96), "1:00");
   EXPECT_EQ(format_duration(65.0), "1:05");
   EXPECT_EQ(format_duration(3723.0), "1:02:03");
-  EXPECT_EQ(format_duration(-3.0), "0:00");
+  EXPECT_EQ(format_duration(-3.0), "0.0 s");
 }
 
 TEST(Progress, FormatsBytes) {
@@ -59,7 +62,7 @@ TEST(Progress, PlainLinesEveryTenPercent) {
   EXPECT_EQ(count(text, "\n"), 10u) << text;  // 10% to 90%, then the final line
   EXPECT_NE(text.find("convert:  10% (10/100) ETA "), std::string::npos) << text;
   EXPECT_NE(text.find("convert:  90% (90/100) ETA "), std::string::npos) << text;
-  EXPECT_NE(text.find("convert: 100% (100/100) in 0:00\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("convert: 100% (100/100) in 0.0 s\n"), std::string::npos) << text;
   EXPECT_EQ(text.find('\r'), std::string::npos);
 }
 
@@ -76,7 +79,7 @@ TEST(Progress, TerminalRedrawsOneLine) {
 
   EXPECT_EQ(text.front(), '\r');
   EXPECT_EQ(count(text, "\n"), 1u) << "one line, ended once";
-  EXPECT_NE(text.find("load [==============================] 100% 2.0 KiB/2.0 KiB in 0:00"), std::string::npos)
+  EXPECT_NE(text.find("load [==============================] 100% 2.0 KiB/2.0 KiB in 0.0 s"), std::string::npos)
       << text;
   EXPECT_EQ(text.back(), '\n');
 }
