@@ -48,8 +48,9 @@ std::unique_ptr<Model> load_model(const ModelOptions& options) {
   if (!options.isa.empty()) set_max_isa(options.isa);
   auto model = Model::load(options.model_path, options.mmap ? FileAccess::kMap : FileAccess::kReadIntoMemory);
   const HParams& hp = model->hparams();
-  spdlog::info("loaded {}: {}, {}, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
-               options.model_path, hp.arch_name, count_noun(hp.n_layer, "layer"), hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,
+  spdlog::info("loaded {} ({}): {}, {}, d_model {}, {} heads ({} KV), vocab {}, trained context {}",
+               options.model_path, model->file().access() == FileAccess::kMap ? "mapped" : "read into memory",
+               hp.arch_name, count_noun(hp.n_layer, "layer"), hp.n_embd, hp.n_head, hp.n_head_kv, hp.n_vocab,
                hp.n_ctx_train);
   spdlog::info("kernels: {}", active_isa());
   return model;

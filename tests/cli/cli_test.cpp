@@ -178,6 +178,8 @@ TEST(Cli, MmapGivesSameText) {
   ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
   EXPECT_FALSE(read.out.empty());
   EXPECT_EQ(read.out, mapped.out);
+  EXPECT_NE(read.err.find(" (read into memory): gemma2"), std::string::npos) << read.err;
+  EXPECT_NE(mapped.err.find(" (mapped): gemma2"), std::string::npos) << mapped.err;
 }
 
 TEST(Cli, ParseErrorsAreOneErrorLine) {
