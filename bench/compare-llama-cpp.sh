@@ -165,6 +165,21 @@ speed_row() {
   echo "| $test | $(format_number %.2f "$llama") | $(format_number %.2f "$edgelm_speed") | $(format_number %.3f "$ratio") |"
 }
 
+# One table row per round: both programs' speeds and edgelm's bandwidth,
+# roofline fraction and load time, each run's median over its repetitions.
+round_rows() {
+  local round llama_pp llama_tg edgelm_row
+  for round in $(seq 1 "$rounds"); do
+    llama_pp=$(jq "$jq_median"' [.[] | select(.n_prompt == $p and .n_gen == 0 and .n_depth == 0) | .samples_ts | median] | .[0]' \
+      --argjson p "$n_prompt" "$raw/llama-$round.json")
+    llama_tg=$(jq "$jq_median"' [.[] | select(.n_prompt == 0 and .n_gen == $n and .n_depth == 0) | .samples_ts | median] | .[0]' \
+      --argjson n "$n_gen" "$raw/llama-$round.json")
+    edgelm_row=$(jq -r '[.prefill_tok_s, .decode_tok_s, .bandwidth_gb_s, .roofline_fraction, .load_s]
+      | map(if . == null then "n/a" else (. * 1000 | round / 1000 | tostring) end) | join(" | ")' "$raw/edgelm-$round.json")
+    echo "| $round | $(format_number %.2f "$llama_pp") | $(format_number %.2f "$llama_tg") | $edgelm_row |"
+  done
+}
+
 cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 # x86 lists "flags", Arm "Features"; these are the ones SIMD kernels choose between.
 cpu_flags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | cut -d: -f2- | tr ' ' '\n' |
@@ -208,6 +223,12 @@ fi
   echo "| decode / roofline | $(format_number %.3f "$(edgelm_median roofline_fraction)") |"
   echo "| resident set, MiB | $(format_number %.1f "$(edgelm_median rss_bytes | jq '. / 1048576')") |"
   echo "| file size, MiB | $(format_number %.1f "$(edgelm_fixed file_bytes | jq '. / 1048576')") |"
+  echo
+  echo "Each round (medians over the run's repetitions):"
+  echo
+  echo "| round | llama.cpp pp tok/s | llama.cpp tg tok/s | edgelm pp tok/s | edgelm tg tok/s | bandwidth, GB/s | decode / roofline | edgelm load, s |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  round_rows
   echo
   echo "Raw JSON of every run: \`$raw\`."
 } > "$out"

@@ -14,6 +14,7 @@
 #include "bench/model_bench.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "model/model_file.h"
 #include "core/count_noun.h"
 #include "core/error.h"
 #include "kernels/matvec.h"
@@ -60,10 +61,7 @@ void check_options(const BenchOptions& options) {
     fail("--bandwidth-mib {} is invalid; give 1 to {} MiB, or 0 for the default", options.bandwidth_mib,
          kMaxBandwidthMib);
   }
-  std::error_code error;
-  if (!std::filesystem::exists(options.model_path, error)) {
-    fail("model file '{}' not found; check the path (a GGUF file or a Hugging Face model directory)", options.model_path);
-  }
+  check_model_path_exists(options.model_path);
 }
 
 // "1.23 GiB" from 1 GiB up, "12.34 MiB" from 1 MiB up, else "12.34 KiB".

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "model/model_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
@@ -81,6 +82,9 @@ int serve(ServeOptions options) {
   // Every waiting request occupies an HTTP thread, and idle keep-alive
   // connections occupy a few more.
   options.server.http_threads = options.scheduler.n_parallel + options.scheduler.max_queue + 8;
+  // The port is bound before the model loads, so that /health responds while
+  // a large file loads. A missing file is an error before that.
+  check_model_path_exists(options.model.model_path);
   server::Metrics metrics;
   server::HttpServer http(options.server, metrics);
   int port = http.start();

@@ -51,7 +51,7 @@ MappedFile::MappedFile(const std::string& path, FileAccess access) : path_(path)
       ::close(fd);
       return;
     }
-    spdlog::info("{}: {} MiB of available memory is too little to read the {} MiB file into memory, so it is "
+    spdlog::warn("{}: {} MiB of available memory is too little to read the {} MiB file into memory, so it is "
                  "mapped instead, which decodes more slowly",
                  path, available.value_or(0) >> 20, size_ >> 20);
   }

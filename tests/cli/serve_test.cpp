@@ -239,6 +239,8 @@ TEST(ServeCli, MissingModelExitsWithError) {
   testing::CommandResult result = testing::run_edgelm("serve -m /nonexistent/model.gguf --port 0", "timeout -k 1 20");
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("error: model file '/nonexistent/model.gguf' not found"), std::string::npos) << result.err;
+  // A missing file is found before the port is bound.
+  EXPECT_EQ(result.err.find("listening on"), std::string::npos) << result.err;
 }
 
 }  // namespace
