@@ -1,5 +1,6 @@
 #include "core/temp_file_cleanup.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -77,5 +78,14 @@ TempFileRegistration& TempFileRegistration::operator=(TempFileRegistration&& oth
   }
   return *this;
 }
+
+CleanupSignalsBlocked::CleanupSignalsBlocked() {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&blocked, signal_number);
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous_);
+}
+
+CleanupSignalsBlocked::~CleanupSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
 }  // namespace edgelm

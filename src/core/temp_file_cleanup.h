@@ -2,6 +2,7 @@
 // Removal of unfinished output files when SIGINT, SIGTERM or SIGHUP ends the
 // process, so an interrupted conversion leaves no multi-gigabyte temporary file.
 
+#include <csignal>
 #include <string>
 
 namespace edgelm {
@@ -27,6 +28,21 @@ class TempFileRegistration {
 
  private:
   int slot_ = -1;
+};
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread while it lives, so
+// that a file created and then registered cannot be left behind by a signal
+// that arrives between the two steps. A blocked signal is delivered when the
+// object is destroyed.
+class CleanupSignalsBlocked {
+ public:
+  CleanupSignalsBlocked();
+  ~CleanupSignalsBlocked();
+  CleanupSignalsBlocked(const CleanupSignalsBlocked&) = delete;
+  CleanupSignalsBlocked& operator=(const CleanupSignalsBlocked&) = delete;
+
+ private:
+  sigset_t previous_;
 };
 
 }  // namespace edgelm

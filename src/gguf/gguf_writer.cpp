@@ -289,17 +289,26 @@ void GgufWriter::open(const std::string& output_path) {
   // A counter skips names left behind by a crashed process that had the same id.
   path_ = path;
   int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    temp_path_ = fmt::format("{}.tmp-{}-{}", path, ::getpid(), attempt);
-    fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
+  std::string create_error;
+  {
+    // Registered in the same step as it is created, so that an interrupt
+    // cannot leave the file behind unregistered.
+    const CleanupSignalsBlocked blocked;
+    for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+      temp_path_ = fmt::format("{}.tmp-{}-{}", path, ::getpid(), attempt);
+      fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+      create_error = system_error();
+    } else {
+      temp_registration_ = TempFileRegistration(temp_path_);
+    }
   }
   if (fd < 0) {
-    const std::string reason = system_error();
     temp_path_.clear();
-    fail("cannot create output '{}': {} (check that the directory exists and is writable)", path, reason);
+    fail("cannot create output '{}': {} (check that the directory exists and is writable)", path, create_error);
   }
-  temp_registration_ = TempFileRegistration(temp_path_);
   if (exists && ::fchmod(fd, mode) != 0) {
     const std::string reason = system_error();
     ::close(fd);
