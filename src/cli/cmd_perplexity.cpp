@@ -143,6 +143,7 @@ CommandRunner add_perplexity_command(CLI::App& app) {
   command->add_option("--isa", options->model.isa,
                       "highest SIMD instruction set to use: auto, avx3, avx2, sse4, ssse3, scalar "
                       "(default: EDGELM_ISA or auto)");
+  command->add_flag("--mmap", options->model.mmap, kMmapHelp);
   auto* save = command->add_option("--save-logits", options->save_logits_path,
                                    "write this model's distributions to a file, as the base for --kl-base");
   auto* base = command->add_option("--kl-base", options->kl_base_path,

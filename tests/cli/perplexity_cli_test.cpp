@@ -91,6 +91,14 @@ TEST(PerplexityCli, KlBaseJsonAndText) {
   }
 }
 
+TEST(PerplexityCli, MmapGivesSamePerplexity) {
+  auto read = run_edgelm(perplexity_args("tiny-gemma2-f32.gguf") + " --json");
+  auto mapped = run_edgelm(perplexity_args("tiny-gemma2-f32.gguf") + " --json --mmap");
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
+  EXPECT_EQ(nlohmann::json::parse(read.out).at("ppl"), nlohmann::json::parse(mapped.out).at("ppl"));
+}
+
 TEST(PerplexityCli, Errors) {
   expect_error(run_edgelm("perplexity -m " + fixture("tiny-gemma2-f32.gguf") + " -f /nonexistent/text.txt"),
                "/nonexistent/text.txt: opening the text file failed");

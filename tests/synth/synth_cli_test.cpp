@@ -47,6 +47,20 @@ TEST(SynthCli, RejectsTooManyLayers) {
   EXPECT_EQ(dir.entry_count(), 0u);
 }
 
+// The limit is named in words, and the help shows a plain type, not CLI11's range syntax.
+TEST(SynthCli, TooManyThreadsNamesLimit) {
+  TempDir dir;
+  const auto r = run_edgelm("synth --shape gemma-2-2b --type q8_0 --layers 1 --vocab 512 -t 5000 -o " +
+                            shell_quote(dir.file("out.gguf")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("-t 5000 is above the maximum of 1024 threads"), std::string::npos) << r.err;
+  EXPECT_EQ(dir.entry_count(), 0u);
+
+  const auto help = run_edgelm("synth --help");
+  EXPECT_NE(help.out.find("-t,--threads UINT "), std::string::npos) << help.out;
+  EXPECT_EQ(help.out.find("in [0 - 1024]"), std::string::npos) << help.out;
+}
+
 TEST(SynthCli, WritesShrunkModel) {
   TempDir dir;
   const std::string path = dir.file("tiny.gguf");
