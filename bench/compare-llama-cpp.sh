@@ -165,7 +165,7 @@ speed_row() {
   echo "| $test | $(format_number %.2f "$llama") | $(format_number %.2f "$edgelm_speed") | $(format_number %.3f "$ratio") |"
 }
 
-# One table row per round: both programs' speeds and edgelm's bandwidth,
+# Prints one table row per round: both programs' speeds and edgelm's bandwidth,
 # roofline fraction and load time, each run's median over its repetitions.
 round_rows() {
   local round llama_pp llama_tg edgelm_row

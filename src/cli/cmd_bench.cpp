@@ -14,7 +14,7 @@
 #include "bench/model_bench.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "model/model_file.h"
+#include "gguf/gguf_file.h"
 #include "core/count_noun.h"
 #include "core/error.h"
 #include "kernels/matvec.h"

@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "model/model_file.h"
+#include "gguf/gguf_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/thread_pool.h"

@@ -1,5 +1,5 @@
 #pragma once
-// How much memory the kernel can give to a new allocation.
+// The amount of memory the kernel can give to a new allocation.
 
 #include <cstdint>
 #include <optional>

@@ -21,9 +21,9 @@ enum class FileAccess {
   kReadIntoMemory,
 };
 
-// Whether a file of file_bytes is read into memory when `available` bytes
-// are available: the file plus a tenth and 512 MiB must fit. The margin is an
-// estimate of what the KV cache and buffers need. Unknown memory means yes.
+// Returns whether a file of file_bytes is read into memory when `available`
+// bytes are available: the file plus a tenth and 512 MiB must fit. The margin
+// is an estimate of what the KV cache and buffers need. Unknown memory gives true.
 bool fits_in_memory(uint64_t file_bytes, std::optional<uint64_t> available);
 
 class MappedFile {
@@ -38,7 +38,7 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
-  // kReadIntoMemory only when the file was read; kMap also when it fell back.
+  // Returns how the bytes reached memory: kMap also when reading fell back to mapping.
   FileAccess access() const { return access_; }
 
  private:

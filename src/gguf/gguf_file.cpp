@@ -68,13 +68,15 @@ uint64_t GgufTensor::n_rows() const {
   return n;
 }
 
-std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, FileAccess access) {
-  // Other failures, such as a missing permission, are reported by MappedFile.
+void check_model_path_exists(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error) && !error) {
     fail("model file '{}' not found; check the path (a GGUF file or a Hugging Face model directory)", path);
   }
+}
 
+std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, FileAccess access) {
+  check_model_path_exists(path);
   auto mapping = std::make_unique<MappedFile>(path, access);
   std::unique_ptr<GgufFile> file = parse(mapping->data(), mapping->size(), path);
   file->mapping_ = std::move(mapping);

@@ -65,6 +65,11 @@ struct GgufTensor {
   uint64_t n_rows() const;  // product of dims[1..]
 };
 
+// Throws Error naming `path` when nothing exists there, with the message every
+// command gives for a missing model. Other failures, such as a missing
+// permission, are reported when the file is opened.
+void check_model_path_exists(const std::string& path);
+
 class GgufFile {
  public:
   // Opens, maps (or reads, see FileAccess) and validates `path`. Every
@@ -83,7 +88,7 @@ class GgufFile {
                                             std::vector<GgufTensor> tensors, std::shared_ptr<const void> keep_alive);
 
   const std::string& path() const { return path_; }
-  // How the file's bytes reached memory; kMap for parsed and assembled images.
+  // Returns how the file's bytes reached memory. Parsed and assembled images give kMap.
   FileAccess access() const { return mapping_ ? mapping_->access() : FileAccess::kMap; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }

@@ -10,7 +10,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, FileAccess access) {
 
   // A Hugging Face directory is read as the GGUF file the converter would
   // write, except that Q and K keep their rows and RoPE rotates halves.
-  // NOTE: its safetensors files are always mapped, whatever `access` says.
+  // NOTE: its safetensors files are always mapped, whatever `access` requests.
   bool rotates_halves = false;
   if (is_hf_model_dir(path)) {
     HfModel hf = open_hf_model(path, HfTensorLayout::kRun);

@@ -16,8 +16,4 @@ std::unique_ptr<GgufFile> open_model_file(const std::string& path);
 // absent), for the tokenizer and chat template alone.
 std::unique_ptr<GgufFile> open_model_metadata(const std::string& path);
 
-// Throws Error when nothing exists at `path`, with the message that loading
-// the model would give, for commands that check before slower work.
-void check_model_path_exists(const std::string& path);
-
 }  // namespace edgelm

@@ -78,7 +78,9 @@ TEST(FitsInMemory, NeedsFileTenthAndMargin) {
   EXPECT_FALSE(fits_in_memory(16000 * mib, 16000 * mib));
 }
 
-TEST(FitsInMemory, UnknownMemoryReads) { EXPECT_TRUE(fits_in_memory(uint64_t{1} << 40, std::nullopt)); }
+TEST(FitsInMemory, UnknownMemoryReads) {
+  EXPECT_TRUE(fits_in_memory(uint64_t{1} << 40, std::nullopt));
+}
 
 }  // namespace
 }  // namespace edgelm
